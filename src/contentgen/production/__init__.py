@@ -1,1 +1,1 @@
-
+"""The Content Production Module: jobs, pipeline, analysis."""

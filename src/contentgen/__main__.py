@@ -1,0 +1,3 @@
+from contentgen.cli.app import main
+
+main()

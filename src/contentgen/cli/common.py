@@ -1,0 +1,67 @@
+"""What every command shares: consoles, the client, error rendering, one asyncio.run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from contentgen.client.local import Client
+
+T = TypeVar("T")
+
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def configure_logging(level: str) -> None:
+    import logging
+
+    import structlog
+
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def run(work: Callable[[Client], Awaitable[T]]) -> T:
+    """Open a client from settings, run ``work`` on it, close it; errors become one red line
+    (exit 2 for bad input, 1 otherwise)."""
+    from contentgen.errors import ContentgenError, InvalidInput
+
+    async def main() -> T:
+        from contentgen.client.local import Client
+        from contentgen.settings import Settings
+
+        settings = Settings()
+        configure_logging(settings.log_level)
+        async with Client.from_settings(settings) as cg:
+            return await work(cg)
+
+    try:
+        return asyncio.run(main())
+    except InvalidInput as exc:
+        fail(exc.message, code=2)
+    except ContentgenError as exc:
+        fail(exc.message, code=1)
+    except KeyboardInterrupt:
+        fail("interrupted", code=130)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

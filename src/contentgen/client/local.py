@@ -1,0 +1,195 @@
+"""``Client``: what users import. Wires the backends from settings and runs jobs in-process.
+
+::
+
+    async with Client.from_settings() as cg:
+        job = await cg.generate(topic="Solar panels for small offices", client="acme")
+        print(job.result.content)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Self
+
+import structlog
+from pydantic import ValidationError
+
+from contentgen.cache.base import Cache
+from contentgen.cache.factory import open_cache
+from contentgen.client.setup_api import SetupApi
+from contentgen.errors import JobFailed, JobNotFound
+from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
+from contentgen.llm.base import LLM
+from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
+from contentgen.models import (
+    ContentRequest,
+    Job,
+    JobFilter,
+    JobStatus,
+    PromptJob,
+    PromptRequest,
+    invalid_input_from,
+)
+from contentgen.production.pipeline import Pipeline
+from contentgen.production.runner import JobRunner
+from contentgen.settings import Settings
+from contentgen.storage.base import Storage
+from contentgen.storage.factory import open_storage
+
+log = structlog.get_logger()
+
+ClientRef = str | uuid.UUID | None
+
+
+class Client(SetupApi):
+    """The local client: storage, cache, IM, pipeline and runner in this process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        cache: Cache,
+        llms: BackendRegistry,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.cache = cache
+        self.llms = llms
+        self.instructions = InstructionsModule(
+            storage,
+            cache,
+            strategy_ttl=settings.strategy_cache_ttl,
+            prompt_ttl=settings.prompt_cache_ttl,
+        )
+        self.pipeline = Pipeline(settings, storage, self.instructions, llms)
+        self.runner = JobRunner(self.pipeline, settings.concurrency)
+        self._opened = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        llm: LLM | None = None,
+        storage: Storage | None = None,
+        cache: Cache | None = None,
+    ) -> Self:
+        """Build a client from settings (environment, .env, contentgen.toml).
+
+        ``llm`` replaces every model backend (e.g. a ``FakeLLM`` in tests).
+        """
+        settings = settings or Settings()
+        overrides = {"*": llm} if llm is not None else None
+        return cls(
+            settings,
+            storage or open_storage(settings.database_url),
+            cache or open_cache(settings.cache_url),
+            BackendRegistry(settings, overrides=overrides),
+        )
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        if not self._opened:
+            await self.storage.open()
+            self._opened = True
+
+    async def aclose(self) -> None:
+        try:
+            await self.runner.aclose()
+            await self.instructions.drain()
+        finally:
+            await self.llms.aclose()
+            await self.cache.aclose()
+            await self.storage.aclose()
+            self._opened = False
+
+    # requests -------------------------------------------------------------------------------
+    async def make_request(self, client: ClientRef = None, **fields: Any) -> ContentRequest:
+        """Validate fields into a ``ContentRequest`` (client by name, UUID or the default)."""
+        try:
+            ContentRequest(client_id=uuid.UUID(int=0), **fields)
+        except ValidationError as exc:
+            raise invalid_input_from(exc) from exc
+        record = await self.resolve_client(client)
+        return ContentRequest(client_id=record.id, **fields)
+
+    async def submit(self, request: ContentRequest | None = None, **fields: Any) -> uuid.UUID:
+        """Create a pending job and start it in the background; returns its id at once."""
+        if request is None:
+            request = await self.make_request(**fields)
+        elif await self.storage.get_client(request.client_id) is None:
+            await self.resolve_client(request.client_id)  # raises ClientNotFound
+        job = await self.storage.create_job(Job(params=request))
+        log.info("job_submitted", job_id=str(job.id), client_id=str(request.client_id))
+        self.runner.schedule(job)
+        return job.id
+
+    async def status(self, job_id: uuid.UUID | str) -> Job:
+        job = await self.storage.get_job(_as_uuid(job_id))
+        if job is None:
+            raise JobNotFound(str(job_id))
+        return job
+
+    async def wait(
+        self, job_id: uuid.UUID | str, *, timeout: float | None = None, poll: float = 0.5
+    ) -> Job:
+        """Wait until the job is finished and return it (whatever its final status)."""
+        job_uuid = _as_uuid(job_id)
+        task = self.runner.task_for(job_uuid)
+        async with asyncio.timeout(timeout):
+            if task is not None:
+                await asyncio.shield(task)
+            while True:
+                job = await self.status(job_uuid)
+                if job.status.finished:
+                    return job
+                await asyncio.sleep(poll)
+
+    async def generate(
+        self, request: ContentRequest | None = None, *, timeout: float | None = None,
+        **fields: Any,
+    ) -> Job:  # fmt: skip
+        """Submit and wait. Raises ``JobFailed`` (with the job id) if the job failed."""
+        job_id = await self.submit(request, **fields)
+        job = await self.wait(job_id, timeout=timeout)
+        if job.status is JobStatus.FAILED:
+            raise JobFailed(str(job.id), job.error or "unknown error")
+        return job
+
+    async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
+        return await self.storage.list_jobs(filt or JobFilter(**fields))
+
+    # prompts (IM) ---------------------------------------------------------------------------
+    async def prompt(self, client: ClientRef = None, **fields: Any) -> BuiltPrompt:
+        """Build the prompt a request would get, without calling a model."""
+        request = await self.make_request(client, **fields)
+        return await self.instructions.build(request.prompt_request())
+
+    async def generate_prompt(self, request: PromptRequest) -> uuid.UUID:
+        return await self.instructions.generate_prompt(request)
+
+    async def get_prompt(self, job_id: uuid.UUID | str) -> PromptJob:
+        return await self.instructions.get_prompt(_as_uuid(job_id))
+
+    # models ---------------------------------------------------------------------------------
+    def choose_model(
+        self, *, model: str | None = None, provider: str | None = None, priority: str = "balanced"
+    ) -> ModelChoice:
+        return choose_model(self.settings, model=model, provider=provider, priority=priority)
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise JobNotFound(value) from exc

@@ -1,0 +1,282 @@
+"""Client management on the facade: clients, versioned strategies, SEO rules, preferences,
+templates, export/import. Every change invalidates the strategy cache of the client and of
+every client that inherits from it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from contentgen.errors import ClientNotFound, Conflict, InvalidInput, StrategyNotFound
+from contentgen.instructions.builder import InstructionsModule
+from contentgen.instructions.setup import EffectiveSetup
+from contentgen.instructions.templates import validate_template
+from contentgen.models import (
+    Client as ClientRecord,
+)
+from contentgen.models import (
+    ContentPreference,
+    ContentType,
+    PromptTemplate,
+    SeoRule,
+    Strategy,
+    StrategyConfig,
+    StrategyHistoryEntry,
+    invalid_input_from,
+)
+from contentgen.storage.base import Storage
+
+DEFAULT_CLIENT = "default"
+DEFAULT_STRATEGY = StrategyConfig.model_validate(
+    {
+        "content_guidelines": {"citation_required": False},
+        "tone": {"formality": "professional", "voice": "friendly", "engagement": "informative"},
+    }
+)
+
+
+def parse_strategy(data: Any) -> StrategyConfig:
+    """Validate a strategy mapping; errors name the field path and the expected type."""
+    if not isinstance(data, dict):
+        raise InvalidInput("strategy: expected a mapping of sections", field="strategy")
+    try:
+        return StrategyConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            section = first["loc"][0] if len(first["loc"]) > 1 else None
+            model = (
+                StrategyConfig.model_fields[str(section)].annotation if section else StrategyConfig
+            )
+            allowed = ", ".join(getattr(model, "model_fields", {}))
+            raise InvalidInput(
+                f"{path}: unknown field (allowed here: {allowed})", field=path
+            ) from exc
+        raise invalid_input_from(exc) from exc
+
+
+def strategy_changes(old: StrategyConfig | None, new: StrategyConfig) -> list[str]:
+    before = _flatten(old.model_dump(exclude_none=True)) if old else {}
+    after = _flatten(new.model_dump(exclude_none=True))
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in before:
+            changes.append(f"{key} set to {after[key]!r}")
+        elif key not in after:
+            changes.append(f"{key} unset (was {before[key]!r})")
+        elif before[key] != after[key]:
+            changes.append(f"{key}: {before[key]!r} -> {after[key]!r}")
+    return changes
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+class SetupApi:
+    """Mixin: needs ``self.storage`` and ``self.instructions``."""
+
+    storage: Storage
+    instructions: InstructionsModule
+
+    # clients ----------------------------------------------------------------------------------
+    async def resolve_client(self, ref: str | uuid.UUID | None) -> ClientRecord:
+        """A client by UUID or name; ``None`` means the ``default`` client (created on use)."""
+        if ref is None or (isinstance(ref, str) and ref.strip().lower() == DEFAULT_CLIENT):
+            return await self._default_client()
+        found: ClientRecord | None = None
+        as_id = ref if isinstance(ref, uuid.UUID) else _maybe_uuid(ref)
+        if as_id is not None:
+            found = await self.storage.get_client(as_id)
+        if found is None and isinstance(ref, str):
+            found = await self.storage.get_client_by_name(ref.strip())
+        if found is None:
+            raise ClientNotFound(str(ref))
+        return found
+
+    async def _default_client(self) -> ClientRecord:
+        client = await self.storage.get_client_by_name(DEFAULT_CLIENT)
+        if client is None:
+            try:
+                client = await self.storage.add_client(ClientRecord(name=DEFAULT_CLIENT))
+            except Conflict:  # created concurrently
+                found = await self.storage.get_client_by_name(DEFAULT_CLIENT)
+                assert found is not None
+                return found
+            await self.storage.add_strategy(
+                client.id, "default", DEFAULT_STRATEGY, ["default strategy"]
+            )
+        return client
+
+    async def add_client(self, name: str, parent: str | uuid.UUID | None = None) -> ClientRecord:
+        parent_id = (await self.resolve_client(parent)).id if parent is not None else None
+        try:
+            record = ClientRecord(name=name, parent_id=parent_id)
+        except ValidationError as exc:
+            raise invalid_input_from(exc) from exc
+        if _maybe_uuid(name) is not None:
+            raise InvalidInput("name: a client name must not look like a UUID", field="name")
+        return await self.storage.add_client(record)
+
+    async def list_clients(self) -> list[ClientRecord]:
+        return await self.storage.list_clients()
+
+    async def rename_client(self, ref: str | uuid.UUID, new_name: str) -> ClientRecord:
+        client = await self.resolve_client(ref)
+        renamed = await self.storage.rename_client(client.id, new_name.strip())
+        await self.instructions.invalidate(client.id)
+        return renamed
+
+    async def remove_client(self, ref: str | uuid.UUID, *, force: bool = False) -> list[str]:
+        """Remove a client. Refused while it has jobs or children unless ``force``, which also
+        removes its descendants; returns a line per removed client saying what went."""
+        client = await self.resolve_client(ref)
+        all_clients = await self.storage.list_clients()
+        doomed = _descendants(client, all_clients)  # deepest first, client last
+        jobs = {c.id: await self.storage.count_jobs(c.id) for c in doomed}
+        if not force and (len(doomed) > 1 or jobs[client.id]):
+            raise Conflict(
+                f"client {client.name!r} has {len(doomed) - 1} child client(s) and "
+                f"{jobs[client.id]} job(s); pass --force (force=True) to remove them too",
+                client=client.name,
+            )
+        report = []
+        for member in doomed:
+            await self.instructions.invalidate(member.id)
+            await self.storage.delete_client(member.id)
+            report.append(f"{member.name}: removed with {jobs[member.id]} job(s) and its setup")
+        return report
+
+    async def effective_setup(self, ref: str | uuid.UUID | None) -> EffectiveSetup:
+        client = await self.resolve_client(ref)
+        return await self.instructions.setup_for(client.id)
+
+    # strategies -------------------------------------------------------------------------------
+    async def set_strategy(
+        self, ref: str | uuid.UUID | None, config: StrategyConfig | dict[str, Any],
+        name: str = "default",
+    ) -> Strategy:  # fmt: skip
+        """Store a new active version; returns the active one unchanged if nothing differs."""
+        client = await self.resolve_client(ref)
+        cfg = config if isinstance(config, StrategyConfig) else parse_strategy(config)
+        current = await self.storage.get_strategy(client.id)
+        if current is not None and current.config == cfg and current.name == name:
+            return current
+        changes = strategy_changes(current.config if current else None, cfg)
+        strategy = await self.storage.add_strategy(client.id, name, cfg, changes)
+        await self.instructions.invalidate(client.id)
+        return strategy
+
+    async def get_strategy(
+        self, ref: str | uuid.UUID | None, version: int | None = None
+    ) -> Strategy:
+        client = await self.resolve_client(ref)
+        strategy = await self.storage.get_strategy(client.id, version)
+        if strategy is None:
+            what = f"version {version}" if version else "an active strategy"
+            raise StrategyNotFound(
+                f"client {client.name!r} has no {what}; "
+                f"set one with `contentgen strategies set {client.name} FILE.yaml`"
+            )
+        return strategy
+
+    async def list_strategies(self, ref: str | uuid.UUID | None) -> list[Strategy]:
+        return await self.storage.list_strategies((await self.resolve_client(ref)).id)
+
+    async def strategy_history(self, ref: str | uuid.UUID | None) -> list[StrategyHistoryEntry]:
+        return await self.storage.strategy_history((await self.resolve_client(ref)).id)
+
+    async def activate_strategy(self, ref: str | uuid.UUID | None, version: int) -> Strategy:
+        client = await self.resolve_client(ref)
+        strategy = await self.storage.activate_strategy(client.id, version)
+        await self.instructions.invalidate(client.id)
+        return strategy
+
+    # rules, preferences, templates ------------------------------------------------------------
+    async def set_seo_rule(self, ref: str | uuid.UUID | None, name: str, rule: str) -> SeoRule:
+        client = await self.resolve_client(ref)
+        for existing in await self.storage.list_seo_rules(client.id):
+            if existing.name == name:
+                if existing.rule == rule:
+                    return existing
+                await self.storage.delete_seo_rule(client.id, name)
+        added = await self.storage.add_seo_rule(SeoRule(client_id=client.id, name=name, rule=rule))
+        await self.instructions.invalidate(client.id)
+        return added
+
+    async def remove_seo_rule(self, ref: str | uuid.UUID | None, name: str) -> bool:
+        client = await self.resolve_client(ref)
+        removed = await self.storage.delete_seo_rule(client.id, name)
+        await self.instructions.invalidate(client.id)
+        return removed
+
+    async def set_preference(
+        self, ref: str | uuid.UUID | None, key: str, value: str
+    ) -> ContentPreference:
+        client = await self.resolve_client(ref)
+        pref = await self.storage.set_preference(
+            ContentPreference(client_id=client.id, key=key, value=value)
+        )
+        await self.instructions.invalidate(client.id)
+        return pref
+
+    async def remove_preference(self, ref: str | uuid.UUID | None, key: str) -> bool:
+        client = await self.resolve_client(ref)
+        removed = await self.storage.delete_preference(client.id, key)
+        await self.instructions.invalidate(client.id)
+        return removed
+
+    async def set_template(
+        self, ref: str | uuid.UUID | None, content_type: ContentType | str, body: str
+    ) -> PromptTemplate:
+        """Validate and store a new active template version (unchanged body: no new version)."""
+        client = await self.resolve_client(ref)
+        try:
+            ctype = ContentType(content_type)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"content_type: {content_type!r} is not one of blog, social, local",
+                field="content_type",
+            ) from exc
+        validate_template(body)
+        current = await self.storage.get_template(client.id, ctype)
+        if current is not None and current.body == body:
+            return current
+        tpl = await self.storage.add_template(client.id, ctype, body)
+        await self.instructions.invalidate(client.id)
+        return tpl
+
+    async def list_templates(self, ref: str | uuid.UUID | None) -> list[PromptTemplate]:
+        return await self.storage.list_templates((await self.resolve_client(ref)).id)
+
+
+def _maybe_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        return None
+
+
+def _descendants(root: ClientRecord, clients: list[ClientRecord]) -> list[ClientRecord]:
+    children: dict[uuid.UUID, list[ClientRecord]] = {}
+    for c in clients:
+        if c.parent_id is not None:
+            children.setdefault(c.parent_id, []).append(c)
+    order: list[ClientRecord] = []
+
+    def visit(node: ClientRecord) -> None:
+        for child in children.get(node.id, []):
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    return order

@@ -1,0 +1,211 @@
+"""The Instructions Module (IM): a request plus the client's effective setup -> a prompt.
+
+The strategy cache holds each client's resolved ``EffectiveSetup`` (TTL
+``strategy_cache_ttl``) and is invalidated the moment the client's or an ancestor's setup
+changes (``invalidate``). The prompt cache keys on the canonical request plus the setup's
+fingerprint, strategy version and template version, so it can never serve a stale prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from pydantic import ValidationError
+
+from contentgen.cache.base import Cache
+from contentgen.errors import PromptJobNotFound
+from contentgen.instructions.defaults import (
+    BUILTIN_TEMPLATE_VERSION,
+    BUILTIN_TEMPLATES,
+    DEFAULT_SECTIONS,
+    WORD_TARGETS,
+)
+from contentgen.instructions.setup import EffectiveSetup, resolve_setup, rule_texts
+from contentgen.instructions.templates import render_template
+from contentgen.models import (
+    JobStatus,
+    PromptJob,
+    PromptMetadata,
+    PromptRequest,
+    utcnow,
+)
+from contentgen.storage.base import Storage
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class WritingPlan:
+    """What the piece must look like: the pipeline writes and checks against it."""
+
+    sections: list[str]
+    min_words: int
+    max_words: int
+    target_words: int
+    keywords: list[str]
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    prompt: str
+    metadata: PromptMetadata
+    plan: WritingPlan
+    setup: EffectiveSetup
+
+
+def make_plan(request: PromptRequest, setup: EffectiveSetup) -> WritingPlan:
+    guide = setup.config.content_guidelines
+    target = WORD_TARGETS[request.content_type][request.length]
+    lo, hi = guide.min_words, guide.max_words
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    min_words = lo if lo is not None else (int(target * 0.8) if hi is None else min(hi, target))
+    max_words = hi if hi is not None else max(int(target * 1.2), min_words)
+    if lo is not None or hi is not None:
+        target = (min_words + max_words) // 2
+    sections = guide.required_sections
+    if sections is None:
+        sections = DEFAULT_SECTIONS[request.content_type]
+    keywords = list(request.keywords)
+    for kw in setup.config.seo_focus.primary_keywords or []:
+        if kw.lower() not in {k.lower() for k in keywords}:
+            keywords.append(kw)
+    return WritingPlan(list(sections), min_words, max_words, target, keywords)
+
+
+class InstructionsModule:
+    def __init__(
+        self, storage: Storage, cache: Cache, *, strategy_ttl: float, prompt_ttl: float
+    ) -> None:
+        self.storage = storage
+        self.cache = cache
+        self.strategy_ttl = strategy_ttl
+        self.prompt_ttl = prompt_ttl
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # strategy cache --------------------------------------------------------------------------
+    async def setup_for(self, client_id: uuid.UUID) -> EffectiveSetup:
+        key = f"setup:{client_id}"
+        raw = await self.cache.get(key)
+        if raw is not None:
+            try:
+                return EffectiveSetup.model_validate_json(raw)
+            except ValidationError:
+                await self.cache.delete(key)
+        setup = await resolve_setup(self.storage, client_id)
+        await self.cache.set(key, setup.model_dump_json().encode(), ttl=self.strategy_ttl)
+        return setup
+
+    async def invalidate(self, client_id: uuid.UUID) -> None:
+        """Drop the cached setup of the client and of every descendant."""
+        clients = await self.storage.list_clients()
+        children: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for c in clients:
+            if c.parent_id is not None:
+                children.setdefault(c.parent_id, []).append(c.id)
+        todo, seen = [client_id], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            await self.cache.delete(f"setup:{current}")
+            todo.extend(children.get(current, []))
+        log.info("strategy_cache_invalidated", client_id=str(client_id), clients=len(seen))
+
+    # prompts ---------------------------------------------------------------------------------
+    async def build(self, request: PromptRequest) -> BuiltPrompt:
+        setup = await self.setup_for(request.client_id)
+        plan = make_plan(request, setup)
+        template = setup.templates.get(request.content_type)
+        body = template.body if template else BUILTIN_TEMPLATES[request.content_type]
+        template_version = f"v{template.version}" if template else BUILTIN_TEMPLATE_VERSION
+        metadata = PromptMetadata(
+            client_id=request.client_id,
+            content_type=request.content_type,
+            keywords=plan.keywords,
+            template_version=template_version,
+            refined=False,
+            strategy_version=setup.strategy_version,
+        )
+        canonical = json.dumps(
+            [request.model_dump(mode="json"), setup.fingerprint(), template_version],
+            sort_keys=True,
+        )
+        key = "prompt:" + hashlib.sha256(canonical.encode()).hexdigest()
+        cached = await self.cache.get(key)
+        if cached is not None:
+            return BuiltPrompt(cached.decode(), metadata, plan, setup)
+        prompt = render_template(body, self._variables(request, setup, plan))
+        await self.cache.set(key, prompt.encode(), ttl=self.prompt_ttl)
+        return BuiltPrompt(prompt, metadata, plan, setup)
+
+    @staticmethod
+    def _variables(
+        request: PromptRequest, setup: EffectiveSetup, plan: WritingPlan
+    ) -> dict[str, object]:
+        cfg = setup.config
+        return {
+            "topic": request.topic,
+            "content_type": request.content_type.value,
+            "keywords": list(request.keywords),
+            "length": request.length.value,
+            "client_name": setup.client.name,
+            "target_words": plan.target_words,
+            "min_words": plan.min_words,
+            "max_words": plan.max_words,
+            "required_sections": plan.sections,
+            "citation_required": bool(cfg.content_guidelines.citation_required),
+            "primary_keywords": cfg.seo_focus.primary_keywords or [],
+            "keyword_density": cfg.seo_focus.keyword_density,
+            "meta_description_length": cfg.seo_focus.meta_description_length,
+            "tone": cfg.tone,
+            "seo_rules": rule_texts(setup),
+            "preferences": {k: v.value for k, v in setup.preferences.items()},
+        }
+
+    # the reference's async IM contract -------------------------------------------------------
+    async def generate_prompt(self, request: PromptRequest) -> uuid.UUID:
+        """Create a prompt job and build it in the background; returns its id at once."""
+        job = await self.storage.save_prompt_job(PromptJob(params=request))
+        task = asyncio.create_task(self._run_prompt_job(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job.id
+
+    async def _run_prompt_job(self, job: PromptJob) -> None:
+        job = job.model_copy(update={"status": JobStatus.IN_PROGRESS, "updated_at": utcnow()})
+        await self.storage.save_prompt_job(job)
+        try:
+            built = await self.build(job.params)
+        except Exception as exc:  # a prompt job must end failed, never hang
+            log.warning("prompt_job_failed", job_id=str(job.id), error=str(exc))
+            job = job.model_copy(
+                update={"status": JobStatus.FAILED, "error": str(exc), "updated_at": utcnow()}
+            )
+        else:
+            job = job.model_copy(
+                update={
+                    "status": JobStatus.COMPLETED,
+                    "prompt": built.prompt,
+                    "metadata": built.metadata,
+                    "updated_at": utcnow(),
+                }
+            )
+        await self.storage.save_prompt_job(job)
+
+    async def get_prompt(self, job_id: uuid.UUID) -> PromptJob:
+        job = await self.storage.get_prompt_job(job_id)
+        if job is None:
+            raise PromptJobNotFound(str(job_id))
+        return job
+
+    async def drain(self) -> None:
+        """Wait for background prompt jobs (called on close)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,87 @@
+"""Turn a built prompt into a Markdown piece with an LLM.
+
+Capable models write the whole piece from the IM's prompt in one call. Small embedded models
+(``long_form = False``) lose structure and loop on long outputs, so for them the structure and
+length come from here: a title call, then one call per section of the plan, each carrying the
+client's full instructions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from contentgen.instructions.builder import BuiltPrompt
+from contentgen.llm.base import LLM, Completion, CompletionParams
+from contentgen.production.analysis import drop_repeats, make_title
+
+TOKENS_PER_WORD = 1.4
+_MAX_TITLE_WORDS = 14
+
+
+def _max_tokens(words: int, cap: int | None = None) -> int:
+    tokens = int(words * TOKENS_PER_WORD) + 64
+    return min(tokens, cap) if cap else tokens
+
+
+async def write_piece(
+    llm: LLM, model: str, built: BuiltPrompt, topic: str, *, local_cap: int
+) -> tuple[str, list[Completion]]:
+    """Return the Markdown text and the completions that produced it (one per call)."""
+    plan = built.plan
+    if llm.long_form or not plan.sections:
+        cap = None if llm.long_form else local_cap
+        params = CompletionParams(max_tokens=_max_tokens(plan.max_words, cap))
+        done = await llm.complete(built.prompt, model=model, params=params)
+        return done.text, [done]
+    return await _write_by_section(llm, model, built, topic, local_cap)
+
+
+def _clean_title(text: str, topic: str) -> str:
+    for line in text.strip().splitlines():
+        line = re.sub(r"^(#+\s*|title\s*:\s*)", "", line.strip(), flags=re.IGNORECASE)
+        line = line.strip().strip("\"'*`").strip()
+        words = line.split()
+        if 2 <= len(words) <= _MAX_TITLE_WORDS and not line.endswith(":"):
+            return line.rstrip(".")
+    return make_title(topic)
+
+
+def _clean_section(text: str, section: str) -> str:
+    lines = []
+    for line in text.strip().splitlines():
+        heading = re.match(r"^\s*#+\s*(.*)$", line)
+        if heading:
+            inner = heading.group(1).strip().strip("*")
+            if inner.lower() == section.lower() or not inner:
+                continue
+            line = f"### {inner}"
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+async def _write_by_section(
+    llm: LLM, model: str, built: BuiltPrompt, topic: str, local_cap: int
+) -> tuple[str, list[Completion]]:
+    plan = built.plan
+    calls: list[Completion] = []
+    title_prompt = (
+        f"{built.prompt}\n\nFirst, give only the title of this piece about {topic}: "
+        "one line, no quotes, at most 12 words."
+    )
+    done = await llm.complete(title_prompt, model=model, params=CompletionParams(max_tokens=32))
+    calls.append(done)
+    title = _clean_title(done.text, topic)
+    per_section = max(40, plan.target_words // max(1, len(plan.sections)))
+    parts = [f"# {title}"]
+    for section in plan.sections:
+        prompt = (
+            f"{built.prompt}\n\nThe piece is titled \"{title}\". Write only the section "
+            f"\"{section}\": about {per_section} words of plain paragraphs, no heading, "
+            "no title, do not repeat yourself."
+        )
+        params = CompletionParams(max_tokens=_max_tokens(per_section, local_cap))
+        done = await llm.complete(prompt, model=model, params=params)
+        calls.append(done)
+        body = _clean_section(done.text, section)
+        parts.append(f"## {section}\n\n{body}" if body else f"## {section}")
+    return drop_repeats("\n\n".join(parts)), calls
