@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from contentgen.cli import clients, generate, jobs, models_cmd
+from contentgen.cli import cache_cmd, clients, generate, jobs, models_cmd, setup_cmds, strategies
 
 app = typer.Typer(
     name="contentgen",
@@ -19,6 +19,11 @@ app.command("status")(jobs.status)
 app.command("jobs")(jobs.jobs)
 app.command("models")(models_cmd.models)
 app.add_typer(clients.app, name="clients")
+app.add_typer(strategies.app, name="strategies")
+app.add_typer(setup_cmds.rules, name="rules")
+app.add_typer(setup_cmds.prefs, name="prefs")
+app.add_typer(setup_cmds.templates, name="templates")
+app.add_typer(cache_cmd.app, name="cache")
 
 
 def main() -> None:

@@ -1,0 +1,39 @@
+"""`contentgen cache stats|clear`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from contentgen.cli.common import out, print_json, run
+
+if TYPE_CHECKING:
+    from contentgen.client.local import Client
+
+app = typer.Typer(help="The strategy and prompt cache.", no_args_is_help=True)
+
+
+@app.command("stats")
+def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Hits, misses and size of the cache."""
+
+    async def work(cg: Client) -> Any:
+        return cg.settings.cache_url, await cg.cache.stats()
+
+    url, st = run(work)
+    if as_json:
+        print_json({"url": url, "hits": st.hits, "misses": st.misses, "size": st.size})
+        return
+    out.print(f"{url}\nhits {st.hits}  misses {st.misses}  size {st.size} keys")
+
+
+@app.command("clear")
+def clear() -> None:
+    """Empty the cache (strategies and prompts are rebuilt on demand)."""
+
+    async def work(cg: Client) -> Any:
+        await cg.cache.clear()
+
+    run(work)
+    out.print("cache cleared")
