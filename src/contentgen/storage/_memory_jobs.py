@@ -1,0 +1,186 @@
+"""The lifecycle, jobs, usage and prompt jobs of ``MemoryStorage`` (see ``memory.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Self, TypeVar
+
+from pydantic import BaseModel
+
+from contentgen.errors import ClientNotFound, JobNotFound
+from contentgen.models import (
+    Client,
+    ContentResult,
+    Job,
+    JobFilter,
+    JobStatus,
+    LlmUsage,
+    PromptJob,
+    utcnow,
+)
+from contentgen.storage import _checks as checks
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def clone(model: M) -> M:
+    return model.model_copy(deep=True)
+
+
+def clones(models: list[M]) -> list[M]:
+    return [m.model_copy(deep=True) for m in models]
+
+
+class MemoryJobs:
+    """Base of ``MemoryStorage``: open/close, the client registry, jobs and prompt jobs."""
+
+    def __init__(self) -> None:
+        self._open = False
+        self._lock = asyncio.Lock()
+        self._clients: dict[uuid.UUID, Client] = {}
+        self._jobs: dict[uuid.UUID, Job] = {}
+        self._usage: dict[uuid.UUID, LlmUsage] = {}
+        self._prompt_jobs: dict[uuid.UUID, PromptJob] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    async def open(self) -> None:
+        self._open = True
+
+    async def aclose(self) -> None:
+        self._open = False
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _check(self) -> None:
+        if not self._open:
+            raise checks.not_open(repr(self))
+
+    def _require_client(self, client_id: uuid.UUID) -> None:
+        if client_id not in self._clients:
+            raise ClientNotFound(str(client_id))
+
+    # jobs -------------------------------------------------------------------------------------
+    async def create_job(self, job: Job) -> Job:
+        self._check()
+        async with self._lock:
+            self._require_client(job.client_id)
+            if job.id in self._jobs:
+                raise checks.duplicate("job", job.id)
+            self._jobs[job.id] = clone(job)
+        return job
+
+    async def get_job(self, job_id: uuid.UUID) -> Job | None:
+        self._check()
+        found = self._jobs.get(job_id)
+        return None if found is None else clone(found)
+
+    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+        self._check()
+        matches = [
+            j
+            for j in reversed(self._jobs.values())  # newest inserted first among equal times
+            if (filt.client_id is None or j.client_id == filt.client_id)
+            and (filt.status is None or j.status == filt.status)
+            and (filt.strategy_version is None or j.strategy_version == filt.strategy_version)
+            and (filt.template_version is None or j.template_version == filt.template_version)
+        ]
+        matches.sort(key=lambda j: j.created_at, reverse=True)
+        return clones(matches[: max(filt.limit, 0)])
+
+    async def count_jobs(self, client_id: uuid.UUID) -> int:
+        self._check()
+        return sum(1 for j in self._jobs.values() if j.client_id == client_id)
+
+    def _job(self, job_id: uuid.UUID) -> Job:
+        found = self._jobs.get(job_id)
+        if found is None:
+            raise JobNotFound(str(job_id))
+        return found
+
+    async def start_job(
+        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
+    ) -> bool:
+        self._check()
+        async with self._lock:
+            job = self._job(job_id)
+            if job.status != JobStatus.PENDING:
+                return False
+            job.status = JobStatus.IN_PROGRESS
+            job.strategy_version = strategy_version
+            job.template_version = template_version
+            job.updated_at = utcnow()
+        return True
+
+    async def complete_job(
+        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
+    ) -> Job:
+        self._check()
+        async with self._lock:
+            job = self._job(job_id)
+            if job.status != JobStatus.IN_PROGRESS:
+                raise checks.wrong_state(job_id, job.status, "completed")
+            self._check_usage(job, usage)
+            job.status = JobStatus.COMPLETED
+            job.result = clone(result)
+            job.error = None
+            job.updated_at = utcnow()
+            self._usage.update((u.id, clone(u)) for u in usage)
+            return clone(job)
+
+    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
+        self._check()
+        async with self._lock:
+            job = self._job(job_id)
+            if job.status not in (JobStatus.PENDING, JobStatus.IN_PROGRESS):
+                raise checks.wrong_state(job_id, job.status, "failed")
+            self._check_usage(job, usage)
+            job.status = JobStatus.FAILED
+            job.error = error
+            job.updated_at = utcnow()
+            self._usage.update((u.id, clone(u)) for u in usage)
+            return clone(job)
+
+    def _check_usage(self, job: Job, usage: list[LlmUsage]) -> None:
+        """Everything the SQL constraints would refuse, checked before anything changes."""
+        checks.check_usage(job.id, job.client_id, usage)
+        seen: set[uuid.UUID] = set()
+        for u in usage:
+            if u.id in self._usage or u.id in seen:
+                raise checks.duplicate("usage row", u.id)
+            seen.add(u.id)
+
+    async def requeue_stale(self) -> int:
+        self._check()
+        count = 0
+        async with self._lock:
+            now = utcnow()
+            for job in self._jobs.values():
+                if job.status == JobStatus.IN_PROGRESS:
+                    job.status = JobStatus.PENDING
+                    job.updated_at = now
+                    count += 1
+        return count
+
+    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
+        self._check()
+        mine = [u for u in self._usage.values() if u.job_id == job_id]
+        return clones(sorted(mine, key=lambda u: u.created_at))
+
+    # prompt jobs ------------------------------------------------------------------------------
+    async def save_prompt_job(self, job: PromptJob) -> PromptJob:
+        self._check()
+        self._prompt_jobs[job.id] = clone(job)
+        return job
+
+    async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None:
+        self._check()
+        found = self._prompt_jobs.get(job_id)
+        return None if found is None else clone(found)

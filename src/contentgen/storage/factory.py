@@ -1,0 +1,49 @@
+"""``open_storage(url)``: the storage backend a database URL names (not yet opened)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contentgen.errors import ConfigurationError
+from contentgen.storage.base import Storage
+from contentgen.storage.memory import MemoryStorage
+from contentgen.storage.sqlite import SqliteStorage
+
+ACCEPTED = "sqlite:///PATH (sqlite:////absolute/path or sqlite:///relative/path) or memory://"
+
+
+def open_storage(url: str) -> Storage:
+    """Build the backend for ``url``; open it with ``async with`` or ``await storage.open()``.
+
+    ``sqlite:///`` is followed by the file path, so an absolute path gives four slashes
+    (``sqlite:////var/lib/contentgen.db``) and ``sqlite:///data/contentgen.db`` is relative to
+    the working directory.
+    """
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise ConfigurationError(
+            f"database URL {url!r} has no scheme; use {ACCEPTED}", field="database_url"
+        )
+    if scheme == "memory":
+        if rest not in ("", "/"):
+            raise ConfigurationError(
+                f"database URL {url!r}: memory:// takes no path", field="database_url"
+            )
+        return MemoryStorage()
+    if scheme == "sqlite":
+        if not rest.startswith("/") or not rest[1:]:
+            raise ConfigurationError(
+                f"database URL {url!r} has no file path; use {ACCEPTED}", field="database_url"
+            )
+        return SqliteStorage(Path(rest[1:]).expanduser())
+    if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
+        # never echo the URL: it usually carries a password
+        raise ConfigurationError(
+            "PostgreSQL support is not available yet; use sqlite:///PATH for now",
+            field="database_url",
+        )
+    raise ConfigurationError(
+        f"unsupported database URL scheme {scheme!r}; use {ACCEPTED}", field="database_url"
+    )

@@ -1,0 +1,43 @@
+"""Fixtures for the storage tests: every backend, opened on its own data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from contentgen.models import Client
+from contentgen.storage import MemoryStorage, SqliteStorage, Storage
+
+BACKENDS = ["memory", "sqlite"]
+
+StorageFactory = Callable[[], Storage]
+
+
+@pytest.fixture(params=BACKENDS)
+def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> StorageFactory:
+    """Builds an unopened backend; every sqlite one built by a test shares the same file."""
+    path = tmp_path / "data" / "contentgen.db"
+
+    def make() -> Storage:
+        return MemoryStorage() if request.param == "memory" else SqliteStorage(path)
+
+    return make
+
+
+@pytest.fixture
+async def storage(make_storage: StorageFactory) -> AsyncIterator[Storage]:
+    async with make_storage() as opened:
+        yield opened
+
+
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    async with SqliteStorage(tmp_path / "data" / "contentgen.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(storage: Storage) -> Client:
+    return await storage.add_client(Client(name="Acme"))

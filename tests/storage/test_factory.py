@@ -1,0 +1,51 @@
+"""``open_storage(url)``: which backend a database URL names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contentgen.errors import ConfigurationError
+from contentgen.storage import MemoryStorage, SqliteStorage, open_storage
+
+
+def test_memory() -> None:
+    assert isinstance(open_storage("memory://"), MemoryStorage)
+
+
+def test_sqlite_absolute_path(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "contentgen.db"
+    storage = open_storage(f"sqlite:///{path}")  # the form Settings builds: four slashes
+    assert isinstance(storage, SqliteStorage)
+    assert storage.path == path
+
+
+def test_sqlite_relative_path() -> None:
+    storage = open_storage("sqlite:///data/contentgen.db")
+    assert isinstance(storage, SqliteStorage)
+    assert storage.path == Path("data/contentgen.db")
+
+
+async def test_sqlite_storage_from_url_opens(tmp_path: Path) -> None:
+    async with open_storage(f"sqlite:///{tmp_path / 'x.db'}") as storage:
+        assert await storage.list_clients() == []
+    assert (tmp_path / "x.db").is_file()
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://user:secret@db/contentgen", "postgres://db/x", "postgresql+asyncpg://h"]
+)
+def test_postgres_is_not_available_yet(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="PostgreSQL support is not available yet") as e:
+        open_storage(url)
+    assert "secret" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://h/db", "redis://localhost", "contentgen.db", "", "sqlite://", "sqlite:///"]
+)
+def test_unsupported_urls_name_the_accepted_schemes(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="sqlite:///PATH") as e:
+        open_storage(url)
+    assert "memory://" in str(e.value)

@@ -1,0 +1,192 @@
+"""What only the SQLite backend has: a file, migrations, pragmas, one worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from contentgen.errors import StorageError
+from contentgen.models import Client, JobFilter, JobStatus, StrategyConfig
+from contentgen.storage import SqliteStorage
+from contentgen.storage._migrate import Migration, load_migrations, migrate
+
+from .factories import make_job, make_result, make_usage
+
+
+def _db(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def _query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = _db(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def test_creates_parent_directories(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "contentgen.db"
+    async with SqliteStorage(path):
+        pass
+    assert path.is_file()
+
+
+async def test_migrations_are_shipped_and_recorded(sqlite_storage: SqliteStorage) -> None:
+    shipped = load_migrations()
+    assert shipped[0].name == "0001_initial.sql"
+    rows = _query(sqlite_storage.path, "SELECT version, name FROM _migrations ORDER BY version")
+    assert rows == [(m.version, m.name) for m in shipped]
+    tables = {r[0] for r in _query(sqlite_storage.path, "SELECT name FROM sqlite_master")}
+    assert {
+        "clients",
+        "strategies",
+        "strategy_history",
+        "seo_rules",
+        "content_preferences",
+    } < tables
+    assert {"prompt_templates", "jobs", "prompt_jobs", "llm_usage"} < tables
+
+
+async def test_migrations_are_idempotent_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "contentgen.db"
+    async with SqliteStorage(path):
+        pass
+    first = _query(path, "SELECT version, name, applied_at FROM _migrations")
+    async with SqliteStorage(path):
+        pass
+    assert _query(path, "SELECT version, name, applied_at FROM _migrations") == first
+
+
+async def test_data_persists_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "contentgen.db"
+    async with SqliteStorage(path) as storage:
+        client = await storage.add_client(Client(name="Acme"))
+        job = await storage.create_job(make_job(client.id))
+    async with SqliteStorage(path) as storage:
+        assert await storage.get_client_by_name("ACME") == client
+        assert await storage.get_job(job.id) == job
+
+
+async def test_pragmas(sqlite_storage: SqliteStorage) -> None:
+    assert _query(sqlite_storage.path, "PRAGMA journal_mode") == [("wal",)]
+
+    def pragmas(conn: sqlite3.Connection) -> tuple[object, ...]:
+        names = ("foreign_keys", "synchronous", "busy_timeout")
+        return tuple(conn.execute(f"PRAGMA {n}").fetchone()[0] for n in names)
+
+    # synchronous NORMAL is 1
+    assert await sqlite_storage._call(pragmas) == (1, 1, 5000)
+
+
+async def test_newer_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "contentgen.db"
+    async with SqliteStorage(path):
+        pass
+    _query(path, "INSERT INTO _migrations VALUES (9999, '9999_future.sql', 'now')")
+    with pytest.raises(StorageError, match="upgrade contentgen"):
+        await SqliteStorage(path).open()
+
+
+def test_failed_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    conn = _db(tmp_path / "m.db")
+    broken = Migration(1, "0001_broken.sql", "CREATE TABLE a (x INTEGER);\nNOT SQL;")
+    with pytest.raises(StorageError, match=r"0001_broken\.sql"):
+        migrate(conn, [broken])
+    assert not conn.in_transaction
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'a'").fetchall() == []
+    assert conn.execute("SELECT * FROM _migrations").fetchall() == []
+    good = Migration(1, "0001_ok.sql", "CREATE TABLE a (x INTEGER);")
+    assert migrate(conn, [good]) == [1]
+    assert migrate(conn, [good, Migration(2, "0002_b.sql", "CREATE TABLE b (y TEXT);")]) == [2]
+    conn.close()
+
+
+async def test_closed_storage_refuses_and_reopens(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "contentgen.db")
+    async with storage:
+        client = await storage.add_client(Client(name="Acme"))
+    with pytest.raises(StorageError, match="not open"):
+        await storage.get_client(client.id)
+    async with storage:
+        assert await storage.get_client(client.id) == client
+
+
+async def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError):
+        await SqliteStorage(blocker / "contentgen.db").open()
+
+
+async def test_complete_job_rolls_back_on_a_database_error(sqlite_storage: SqliteStorage) -> None:
+    """A usage row that a constraint refuses part-way: neither result nor usage is written."""
+    client = await sqlite_storage.add_client(Client(name="Acme"))
+    job = await sqlite_storage.create_job(make_job(client.id))
+    assert await sqlite_storage.start_job(job.id, 1, "v1")
+    before = await sqlite_storage.get_job(job.id)
+    _query(
+        sqlite_storage.path,
+        "CREATE TRIGGER refuse_boom BEFORE INSERT ON llm_usage WHEN NEW.provider = 'boom' "
+        "BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
+    )
+    usage = [make_usage(job), make_usage(job, provider="boom")]
+    with pytest.raises(StorageError, match="boom refused"):
+        await sqlite_storage.complete_job(job.id, make_result(), usage)
+    assert await sqlite_storage.get_job(job.id) == before
+    assert await sqlite_storage.list_usage(job.id) == []
+    # and the connection is usable afterwards, outside any transaction
+    done = await sqlite_storage.complete_job(job.id, make_result(), usage[:1])
+    assert done.status is JobStatus.COMPLETED
+
+
+async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
+    clients = [await sqlite_storage.add_client(Client(name=f"c{i}")) for i in range(5)]
+
+    async def run(i: int) -> None:
+        job = await sqlite_storage.create_job(make_job(clients[i % 5].id))
+        assert await sqlite_storage.start_job(job.id, 1, None)
+        await sqlite_storage.complete_job(job.id, make_result(), [make_usage(job)])
+
+    async def versions(client: Client) -> None:
+        for _ in range(5):
+            await sqlite_storage.add_strategy(client.id, "s", StrategyConfig(), [])
+
+    await asyncio.gather(*(run(i) for i in range(200)), *(versions(c) for c in clients))
+    done = await sqlite_storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=1000))
+    assert len(done) == 200
+    for client in clients:
+        assert await sqlite_storage.count_jobs(client.id) == 40
+        listed = await sqlite_storage.list_strategies(client.id)
+        assert [s.version for s in listed] == [1, 2, 3, 4, 5]
+        assert [s.active for s in listed] == [False] * 4 + [True]
+
+
+async def test_two_storages_on_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "contentgen.db"
+    async with SqliteStorage(path) as a, SqliteStorage(path) as b:
+        client = await a.add_client(Client(name="Acme"))
+        job = await a.create_job(make_job(client.id))
+        results = await asyncio.gather(*(s.start_job(job.id, 1, None) for s in (a, b) * 5))
+        assert sorted(results) == [False] * 9 + [True]
+
+
+async def test_job_throughput(sqlite_storage: SqliteStorage) -> None:
+    """The batch runner needs >= 500 jobs/s (create + start + complete); keep a wide margin."""
+    client = await sqlite_storage.add_client(Client(name="Acme"))
+    jobs = [make_job(client.id) for _ in range(300)]
+    started = time.perf_counter()
+
+    async def run(i: int) -> None:
+        job = jobs[i]
+        await sqlite_storage.create_job(job)
+        await sqlite_storage.start_job(job.id, 1, None)
+        await sqlite_storage.complete_job(job.id, make_result(), [make_usage(job)])
+
+    await asyncio.gather(*(run(i) for i in range(len(jobs))))
+    elapsed = time.perf_counter() - started
+    assert len(jobs) / elapsed > 250, f"{len(jobs) / elapsed:.0f} jobs/s"
