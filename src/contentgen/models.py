@@ -110,6 +110,17 @@ class ContentRequest(PromptRequest):
     llm_provider: str | None = None
     model: str | None = None
 
+    def identity(self) -> str:
+        """A stable hash of the normalised request (batch rows are resumed by it)."""
+        import hashlib
+        import json
+
+        data = self.model_dump(mode="json")
+        data["topic"] = " ".join(self.topic.split()).lower()
+        data["keywords"] = sorted(k.lower() for k in self.keywords)
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
     def prompt_request(self) -> PromptRequest:
         return PromptRequest(
             topic=self.topic,
@@ -152,6 +163,7 @@ class Job(_Model):
     error: str | None = None
     strategy_version: int | None = None
     template_version: str | None = None
+    request_key: str | None = None  # ContentRequest.identity() for batch rows
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

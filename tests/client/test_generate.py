@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from contentgen.cache.memory import MemoryCache
 from contentgen.client.local import Client
 from contentgen.errors import ClientNotFound, InvalidInput, JobFailed, ProviderError
 from contentgen.llm.base import Completion, CompletionParams
@@ -11,9 +12,8 @@ from contentgen.llm.fake import FakeLLM
 from contentgen.models import JobFilter, JobStatus
 from contentgen.settings import Settings
 from contentgen.storage.memory import MemoryStorage
-from contentgen.cache.memory import MemoryCache
 
-ARTICLE = "# Solar Power for Offices\n\n## Why\n\nSolar panels cut bills. Heat pumps help too.\n"
+ARTICLE = "# Solar Power for Offices\n\n## Why\n\nSolar panels cut bills. A heat pump helps too.\n"
 
 
 async def test_generate_completes_with_reference_metadata(cg: Client, fake: FakeLLM) -> None:
@@ -24,7 +24,7 @@ async def test_generate_completes_with_reference_metadata(cg: Client, fake: Fake
     assert job.result.title == "Solar Power for Offices"
     meta = job.result.metadata
     assert meta.keywords_used == ["solar", "heat pump"]
-    assert meta.word_count == 13
+    assert meta.word_count == 14
     assert meta.model == "openai/gpt-4o-mini"
     assert meta.token_usage.output == len(ARTICLE.split())
     assert meta.token_usage.input > 0
@@ -39,14 +39,16 @@ async def test_generate_completes_with_reference_metadata(cg: Client, fake: Fake
     }  # fmt: skip
 
 
-async def test_submit_returns_at_once_and_job_is_pending_or_running(cg: Client) -> None:
+async def test_submit_returns_at_once_and_job_is_pending_or_running(settings: Settings) -> None:
     slow = FakeLLM(default=ARTICLE, latency=0.2)
-    cg.llms.overrides["*"] = slow
-    job_id = await cg.submit(topic="Solar for offices", content_type="blog")
-    first = await cg.status(job_id)
-    assert first.status in (JobStatus.PENDING, JobStatus.IN_PROGRESS)
-    done = await cg.wait(job_id, timeout=5)
-    assert done.status is JobStatus.COMPLETED
+    async with Client.from_settings(
+        settings, llm=slow, storage=MemoryStorage(), cache=MemoryCache()
+    ) as cg:
+        job_id = await cg.submit(topic="Solar for offices", content_type="blog")
+        first = await cg.status(job_id)
+        assert first.status in (JobStatus.PENDING, JobStatus.IN_PROGRESS)
+        done = await cg.wait(job_id, timeout=5)
+        assert done.status is JobStatus.COMPLETED
 
 
 async def test_title_is_generated_when_model_writes_none(cg: Client, fake: FakeLLM) -> None:

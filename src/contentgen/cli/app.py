@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from contentgen.cli import cache_cmd, clients, generate, jobs, models_cmd, setup_cmds, strategies
+from contentgen.cli import (
+    batch,
+    cache_cmd,
+    clients,
+    generate,
+    jobs,
+    models_cmd,
+    setup_cmds,
+    strategies,
+)
 
 app = typer.Typer(
     name="contentgen",
@@ -15,6 +24,7 @@ app = typer.Typer(
 )
 app.command("generate")(generate.generate)
 app.command("prompt")(generate.prompt)
+app.command("batch")(batch.batch)
 app.command("status")(jobs.status)
 app.command("jobs")(jobs.jobs)
 app.command("models")(models_cmd.models)

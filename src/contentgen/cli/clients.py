@@ -3,11 +3,13 @@ export, import."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from contentgen.cli.common import err, fail, out, print_json, run
@@ -30,7 +32,7 @@ def add(
         return await cg.add_client(name, parent)
 
     client = run(work)
-    out.print(f"added client [bold]{client.name}[/bold] ({client.id})")
+    out.print(f"added client [bold]{escape(client.name)}[/bold] ({client.id})")
 
 
 @app.command("list")
@@ -54,7 +56,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
     def grow(node: Tree, parent: uuid.UUID | None) -> None:
         for c in children.get(parent, []):
-            grow(node.add(f"[bold]{c.name}[/bold] [dim]{c.id}[/dim]"), c.id)
+            grow(node.add(f"[bold]{escape(c.name)}[/bold] [dim]{c.id}[/dim]"), c.id)
 
     grow(root, None)
     out.print(root)
@@ -72,23 +74,27 @@ def show(client: ClientArg, as_json: Annotated[bool, typer.Option("--json")] = F
         print_json(setup.model_dump(mode="json"))
         return
     me = setup.client.name
+
+    def tag(origin: str) -> str:
+        return "[dim](own)[/dim]" if origin == me else f"[dim](from {escape(origin)})[/dim]"
+
     lineage = " → ".join(c.name for c in reversed(setup.chain))
-    out.print(f"[bold]{me}[/bold] ({setup.client.id})\nlineage: {lineage}")
-    out.print(f"strategy: v{setup.strategy_version} from {setup.strategy_origin or '-'}")
+    out.print(f"[bold]{escape(me)}[/bold] ({setup.client.id})\nlineage: {escape(lineage)}")
+    origin = setup.strategy_origin
+    out.print(f"strategy: v{setup.strategy_version} ({escape(origin)})" if origin else
+              "strategy: none (built-in defaults)")  # fmt: skip
     for path, value in _flat(setup.config.model_dump(exclude_none=True)):
-        origin = setup.origins.get(path, "?")
-        tag = "own" if origin == me else f"inherited from {origin}"
-        out.print(f"  {path} = {value!r}  [dim]({tag})[/dim]")
+        out.print(f"  {path}: {escape(repr(value))}  {tag(setup.origins.get(path, '?'))}")
     for title, items in (("seo rules", setup.seo_rules), ("preferences", setup.preferences)):
         out.print(f"{title}:" + ("" if items else " -"))
         for key, item in items.items():
-            tag = "own" if item.origin == me else f"inherited from {item.origin}"
-            out.print(f"  {key}: {item.value}  [dim]({tag})[/dim]")
-    out.print("templates:" + ("" if setup.templates else " built-in"))
+            out.print(f"  {escape(key)}: {escape(item.value)}  {tag(item.origin)}")
+    from contentgen.models import ContentType
+
+    types = ", ".join(t.value for t in ContentType if t not in setup.templates)
+    out.print("templates:" + (f" built-in for {types}" if types else ""))
     for ctype, tpl in setup.templates.items():
-        origin = setup.template_origins[ctype]
-        tag = "own" if origin == me else f"inherited from {origin}"
-        out.print(f"  {ctype.value}: v{tpl.version}  [dim]({tag})[/dim]")
+        out.print(f"  {ctype.value}: v{tpl.version}  {tag(setup.template_origins[ctype])}")
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -125,39 +131,45 @@ def remove(
         return await cg.remove_client(client, force=force)
 
     for line in run(work):
-        out.print(line)
+        out.print(line, markup=False)
 
 
 @app.command("export")
 def export(
     client: ClientArg,
     out_file: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+    parents: Annotated[
+        bool, typer.Option("--parents/--no-parents", help="Include its ancestors (default).")
+    ] = True,
+    children: Annotated[bool, typer.Option("--children", help="Include its descendants.")] = False,
 ) -> None:
-    """Export a client's whole setup as YAML (stdout or --out)."""
+    """Export a client's whole setup as YAML (stdout or --out), parents first."""
     from contentgen.client.transfer import dump_yaml, export_setup
 
     async def work(cg: Client) -> Any:
-        return await export_setup(cg, client)
+        return await export_setup(cg, client, parents=parents, children=children)
 
     text = dump_yaml(run(work))
     if out_file is None:
-        out.print(text, markup=False, end="")
+        sys.stdout.write(text)
     else:
         out_file.write_text(text, encoding="utf-8")
         err.print(f"wrote {out_file}")
 
 
 @app.command("import")
-def import_(file: Annotated[Path, typer.Argument(help="A YAML file from `clients export`.")]) -> None:
+def import_(
+    file: Annotated[Path, typer.Argument(help="A YAML file from `clients export`.")],
+) -> None:
     """Import clients' setups from YAML (idempotent)."""
     from contentgen.client.transfer import import_setup, load_yaml
 
     if not file.is_file():
         fail(f"file: {file} does not exist", code=2)
-    data = load_yaml(file.read_text(encoding="utf-8"), str(file))
+    text = file.read_text(encoding="utf-8")
 
     async def work(cg: Client) -> Any:
-        return await import_setup(cg, data)
+        return await import_setup(cg, load_yaml(text, str(file)))
 
     for line in run(work):
-        out.print(line)
+        out.print(line, markup=False)

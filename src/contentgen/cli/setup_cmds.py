@@ -121,8 +121,10 @@ def templates_list(client: ClientArg) -> None:
     found = run(work)
     table = Table("type", "version", "active", "created", "first line")
     for t in found:
+        created = t.created_at.strftime("%Y-%m-%d %H:%M")
+        first = t.body.splitlines()[0][:50]
         table.add_row(t.content_type.value, f"v{t.version}", "yes" if t.active else "",
-                      t.created_at.strftime("%Y-%m-%d %H:%M"), t.body.splitlines()[0][:50])  # fmt: skip
+                      created, first)  # fmt: skip
     out.print(table if found else "no own templates (built-in or inherited ones apply)")
 
 

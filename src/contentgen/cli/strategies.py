@@ -28,7 +28,7 @@ def _load_file(path: Path) -> dict[str, Any]:
     data = json.loads(text) if path.suffix == ".json" else load_yaml(text, str(path))
     if isinstance(data, dict) and "config" in data and isinstance(data["config"], dict):
         data = data["config"]
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 @app.command("set")
@@ -51,7 +51,7 @@ def set_(
     def split(s: str) -> list[str]:
         return [x.strip() for x in s.split(",") if x.strip()]
 
-    flags = {
+    flags: dict[str, dict[str, Any]] = {
         "content_guidelines": {"min_words": min_words, "max_words": max_words,
                                "required_sections": split(sections) if sections else None,
                                "citation_required": citation},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Self
 
 import structlog
@@ -32,6 +33,7 @@ from contentgen.models import (
     PromptRequest,
     invalid_input_from,
 )
+from contentgen.production.batch import BatchEngine, BatchOutcome
 from contentgen.production.pipeline import Pipeline
 from contentgen.production.runner import JobRunner
 from contentgen.settings import Settings
@@ -113,7 +115,9 @@ class Client(SetupApi):
 
     # requests -------------------------------------------------------------------------------
     async def make_request(self, client: ClientRef = None, **fields: Any) -> ContentRequest:
-        """Validate fields into a ``ContentRequest`` (client by name, UUID or the default)."""
+        """Validate fields into a ``ContentRequest`` (client by name, UUID or the default;
+        content_type defaults to blog)."""
+        fields.setdefault("content_type", "blog")
         try:
             ContentRequest(client_id=uuid.UUID(int=0), **fields)
         except ValidationError as exc:
@@ -167,6 +171,29 @@ class Client(SetupApi):
     async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
         return await self.storage.list_jobs(filt or JobFilter(**fields))
 
+    async def batch(
+        self,
+        requests: Iterable[ContentRequest | tuple[int, ContentRequest]]
+        | AsyncIterable[tuple[int, ContentRequest]],
+        *,
+        resume: bool = False,
+        concurrency: int | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> AsyncIterator[BatchOutcome]:
+        """Run many requests; yields each outcome as its job finishes (any order).
+
+        Requests may be plain (numbered 0, 1, ... in ``BatchOutcome.index``) or (index,
+        request) pairs. With ``resume``, a request whose identity already has a completed job
+        is not run again (``BatchOutcome.reused``). Setting ``stop`` ends intake; running
+        jobs finish.
+        """
+        engine = BatchEngine(
+            self.storage, self.instructions, self.pipeline,
+            concurrency=concurrency or self.settings.concurrency,
+        )  # fmt: skip
+        async for outcome in engine.run(_numbered(requests), resume=resume, stop=stop):
+            yield outcome
+
     # prompts (IM) ---------------------------------------------------------------------------
     async def prompt(self, client: ClientRef = None, **fields: Any) -> BuiltPrompt:
         """Build the prompt a request would get, without calling a model."""
@@ -184,6 +211,18 @@ class Client(SetupApi):
         self, *, model: str | None = None, provider: str | None = None, priority: str = "balanced"
     ) -> ModelChoice:
         return choose_model(self.settings, model=model, provider=provider, priority=priority)
+
+
+async def _numbered(
+    requests: Iterable[ContentRequest | tuple[int, ContentRequest]]
+    | AsyncIterable[tuple[int, ContentRequest]],
+) -> AsyncIterator[tuple[int, ContentRequest]]:
+    if isinstance(requests, AsyncIterable):
+        async for pair in requests:
+            yield pair
+        return
+    for i, item in enumerate(requests):
+        yield item if isinstance(item, tuple) else (i, item)
 
 
 def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:

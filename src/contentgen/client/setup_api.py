@@ -37,15 +37,32 @@ DEFAULT_STRATEGY = StrategyConfig.model_validate(
 )
 
 
+#: What a pydantic error type means, in words a strategy author understands.
+_EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false",
+    "string_type": "a string", "list_type": "a list of strings",
+    "model_type": "a mapping", "dict_type": "a mapping", "model_attributes_type": "a mapping",
+}  # fmt: skip
+
+
 def parse_strategy(data: Any) -> StrategyConfig:
-    """Validate a strategy mapping; errors name the field path and the expected type."""
+    """Validate a strategy mapping; errors name the field path and the expected type, e.g.
+    ``content_guidelines.min_words: expected an integer, got 'lots'``."""
     if not isinstance(data, dict):
-        raise InvalidInput("strategy: expected a mapping of sections", field="strategy")
+        raise InvalidInput(
+            "strategy: expected a mapping with content_guidelines, seo_focus and tone",
+            field="strategy",
+        )
     try:
         return StrategyConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        path = path.removeprefix(".")
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         if first["type"] == "extra_forbidden":
             section = first["loc"][0] if len(first["loc"]) > 1 else None
             model = (
@@ -53,9 +70,15 @@ def parse_strategy(data: Any) -> StrategyConfig:
             )
             allowed = ", ".join(getattr(model, "model_fields", {}))
             raise InvalidInput(
-                f"{path}: unknown field (allowed here: {allowed})", field=path
+                f"{path}: unknown field (allowed here: {allowed}){suffix}", field=path
             ) from exc
-        raise invalid_input_from(exc) from exc
+        expected = _EXPECTED.get(first["type"])
+        if expected is not None:
+            raise InvalidInput(
+                f"{path}: expected {expected}, got {first['input']!r}{suffix}", field=path
+            ) from exc
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise InvalidInput(f"{path}: {msg}{suffix}", field=path) from exc
 
 
 def strategy_changes(old: StrategyConfig | None, new: StrategyConfig) -> list[str]:
@@ -132,6 +155,8 @@ class SetupApi:
 
     async def rename_client(self, ref: str | uuid.UUID, new_name: str) -> ClientRecord:
         client = await self.resolve_client(ref)
+        if _maybe_uuid(new_name) is not None:
+            raise InvalidInput("name: a client name must not look like a UUID", field="name")
         renamed = await self.storage.rename_client(client.id, new_name.strip())
         await self.instructions.invalidate(client.id)
         return renamed
@@ -182,9 +207,13 @@ class SetupApi:
         client = await self.resolve_client(ref)
         strategy = await self.storage.get_strategy(client.id, version)
         if strategy is None:
-            what = f"version {version}" if version else "an active strategy"
+            if version is not None:
+                raise StrategyNotFound(
+                    f"strategy: client {client.name!r} has no version {version}; "
+                    f"see `contentgen strategies history {client.name}`"
+                )
             raise StrategyNotFound(
-                f"client {client.name!r} has no {what}; "
+                f"strategy: client {client.name!r} has no strategy of its own; "
                 f"set one with `contentgen strategies set {client.name} FILE.yaml`"
             )
         return strategy
@@ -196,13 +225,25 @@ class SetupApi:
         return await self.storage.strategy_history((await self.resolve_client(ref)).id)
 
     async def activate_strategy(self, ref: str | uuid.UUID | None, version: int) -> Strategy:
+        """Make ``version`` the active one (roll back or forward); a no-op if it already is."""
         client = await self.resolve_client(ref)
+        versions = await self.storage.list_strategies(client.id)
+        found = next((s for s in versions if s.version == version), None)
+        if found is None:
+            have = ", ".join(str(s.version) for s in versions) or "none"
+            raise StrategyNotFound(
+                f"strategy: client {client.name!r} has no version {version} (versions: {have}); "
+                f"see `contentgen strategies history {client.name}`"
+            )
+        if found.active:
+            return found
         strategy = await self.storage.activate_strategy(client.id, version)
         await self.instructions.invalidate(client.id)
         return strategy
 
     # rules, preferences, templates ------------------------------------------------------------
     async def set_seo_rule(self, ref: str | uuid.UUID | None, name: str, rule: str) -> SeoRule:
+        name, rule = _required("name", name), _required("rule", rule)
         client = await self.resolve_client(ref)
         for existing in await self.storage.list_seo_rules(client.id):
             if existing.name == name:
@@ -222,7 +263,11 @@ class SetupApi:
     async def set_preference(
         self, ref: str | uuid.UUID | None, key: str, value: str
     ) -> ContentPreference:
+        key, value = _required("key", key), _required("value", value)
         client = await self.resolve_client(ref)
+        for existing in await self.storage.list_preferences(client.id):
+            if existing.key == key and existing.value == value:
+                return existing
         pref = await self.storage.set_preference(
             ContentPreference(client_id=client.id, key=key, value=value)
         )
@@ -257,6 +302,13 @@ class SetupApi:
 
     async def list_templates(self, ref: str | uuid.UUID | None) -> list[PromptTemplate]:
         return await self.storage.list_templates((await self.resolve_client(ref)).id)
+
+
+def _required(field: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput(f"{field}: must not be empty", field=field)
+    return value
 
 
 def _maybe_uuid(value: str) -> uuid.UUID | None:

@@ -60,9 +60,10 @@ def keyword_density(text: str, keyword: str) -> float:
     return round(100.0 * hits * max(1, len(keyword.split())) / words, 2)
 
 
-def drop_repeats(text: str) -> str:
-    """Remove repeated sentences and lines (small models loop); keeps the first occurrence."""
-    seen: set[str] = set()
+def drop_repeats(text: str, seen: list[str] | None = None) -> str:
+    """Remove repeated sentences and lines (small models loop); keeps the first occurrence.
+    Sentences equal to one of ``seen`` (e.g. the title) are dropped too."""
+    seen_set = {" ".join(_WORD.findall(s.lower())) for s in seen or []}
     out_lines: list[str] = []
     for line in text.splitlines():
         if _HEADING.match(line) or not line.strip():
@@ -71,9 +72,9 @@ def drop_repeats(text: str) -> str:
         kept = []
         for sentence in _SENTENCE_SPLIT.split(line.strip()):
             norm = " ".join(_WORD.findall(sentence.lower()))
-            if not norm or norm in seen:
+            if not norm or norm in seen_set:
                 continue
-            seen.add(norm)
+            seen_set.add(norm)
             kept.append(sentence)
         if kept:
             out_lines.append(" ".join(kept))

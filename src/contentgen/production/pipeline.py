@@ -9,6 +9,7 @@ import structlog
 
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import InstructionsModule
+from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.registry import BackendRegistry, choose_model
 from contentgen.models import (
     ContentResult,
@@ -26,6 +27,7 @@ from contentgen.production.analysis import (
     make_title,
     word_count,
 )
+from contentgen.production.ratelimit import RateLimits
 from contentgen.production.writer import write_piece
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
@@ -51,14 +53,17 @@ class Pipeline:
         self.storage = storage
         self.instructions = instructions
         self.llms = llms
+        self.limits = RateLimits(settings.rpm_limits)
 
-    async def run(self, job: Job) -> Job:
-        """Run a pending job to completed or failed; never raises for a job-level error."""
+    async def run(self, job: Job, setup: EffectiveSetup | None = None) -> Job:
+        """Run a pending job to completed or failed; never raises for a job-level error.
+
+        ``setup`` lets a batch resolve each client's strategy once for many jobs."""
         request = job.params
         log.info("content_request_started", job_id=str(job.id), client_id=str(job.client_id),
                  content_type=request.content_type.value)  # fmt: skip
         try:
-            built = await self.instructions.build(request.prompt_request())
+            built = await self.instructions.build(request.prompt_request(), setup)
         except Exception as exc:
             return await self._fail(job.id, exc)
         if not await self.storage.start_job(
@@ -72,7 +77,7 @@ class Pipeline:
         )  # fmt: skip
         started = time.perf_counter()
         try:
-            llm = self.llms.get(choice.model)
+            llm = self.limits.wrap(choice.model, self.llms.get(choice.model))
             text, calls = await write_piece(
                 llm, choice.model, built, request.topic, local_cap=self.settings.local_max_tokens
             )

@@ -36,8 +36,32 @@ async def write_piece(
     return await _write_by_section(llm, model, built, topic, local_cap)
 
 
+_TAG = re.compile(r"</?\s*[a-zA-Z][^>\n]*>?")
+_CODE_LIKE = re.compile(r"""^\s*["']?[\w\-]+["']?\s*[:=]\s*["'{\[]""")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
+
+
+def tidy(text: str) -> str:
+    """Small models leak HTML, JSON fragments, stray quotes and cut-off sentences: keep the
+    prose."""
+    lines = []
+    for raw in text.splitlines():
+        line = _TAG.sub("", raw).strip()
+        if _CODE_LIKE.match(line):
+            continue
+        line = line.strip("\"'` ")
+        if len(line.split()) < 3 and not line.startswith("#"):
+            continue
+        lines.append(line)
+    body = "\n\n".join(lines).strip()
+    ends = list(_SENTENCE_END.finditer(body))
+    if ends and ends[-1].end() < len(body):  # drop the trailing fragment of a cut-off reply
+        body = body[: ends[-1].end()]
+    return body
+
+
 def _clean_title(text: str, topic: str) -> str:
-    for line in text.strip().splitlines():
+    for line in _TAG.sub("", text).strip().splitlines():
         line = re.sub(r"^(#+\s*|title\s*:\s*)", "", line.strip(), flags=re.IGNORECASE)
         line = line.strip().strip("\"'*`").strip()
         words = line.split()
@@ -46,16 +70,10 @@ def _clean_title(text: str, topic: str) -> str:
     return make_title(topic)
 
 
-def _clean_section(text: str, section: str) -> str:
-    lines = []
-    for line in text.strip().splitlines():
-        heading = re.match(r"^\s*#+\s*(.*)$", line)
-        if heading:
-            inner = heading.group(1).strip().strip("*")
-            if inner.lower() == section.lower() or not inner:
-                continue
-            line = f"### {inner}"
-        lines.append(line)
+def _clean_section(text: str) -> str:
+    """Section bodies are prose: a small model's own headings (often the title or the next
+    section again) are dropped."""
+    lines = [line for line in tidy(text).splitlines() if not line.lstrip().startswith("#")]
     return "\n".join(lines).strip()
 
 
@@ -82,6 +100,6 @@ async def _write_by_section(
         params = CompletionParams(max_tokens=_max_tokens(per_section, local_cap))
         done = await llm.complete(prompt, model=model, params=params)
         calls.append(done)
-        body = _clean_section(done.text, section)
+        body = _clean_section(done.text)
         parts.append(f"## {section}\n\n{body}" if body else f"## {section}")
-    return drop_repeats("\n\n".join(parts)), calls
+    return drop_repeats("\n\n".join(parts), seen=[title]), calls

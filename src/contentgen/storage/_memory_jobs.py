@@ -82,6 +82,13 @@ class MemoryJobs:
         found = self._jobs.get(job_id)
         return None if found is None else clone(found)
 
+    async def find_job_by_key(self, key: str) -> Job | None:
+        self._check()
+        for job in reversed(self._jobs.values()):  # newest first
+            if job.request_key == key:
+                return clone(job)
+        return None
+
     async def list_jobs(self, filt: JobFilter) -> list[Job]:
         self._check()
         matches = [

@@ -42,7 +42,7 @@ PREF_COLS = "id, client_id, key, value, created_at"
 TEMPLATE_COLS = "id, client_id, content_type, body, version, active, created_at"
 JOB_COLS = (
     "id, client_id, status, params, result, error, strategy_version, template_version, "
-    "created_at, updated_at"
+    "created_at, updated_at, request_key"
 )
 USAGE_COLS = (
     "id, job_id, client_id, provider, model, input_tokens, output_tokens, cost, latency_ms, "
@@ -209,6 +209,7 @@ def job_params(j: Job) -> Params:
         j.template_version,
         ts(j.created_at),
         ts(j.updated_at),
+        j.request_key,
     )
 
 
@@ -223,6 +224,7 @@ def job_from(r: Row) -> Job:
         template_version=r[7],
         created_at=parse_ts(r[8]),
         updated_at=parse_ts(r[9]),
+        request_key=r[10],
     )
 
 

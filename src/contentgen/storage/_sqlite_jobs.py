@@ -16,7 +16,7 @@ from contentgen.storage import _checks as checks
 from contentgen.storage import _rows as rows
 from contentgen.storage._sqlite_ops import Conn, constraint_kind, one, storage_error, tx
 
-_INSERT_JOB = f"INSERT INTO jobs ({rows.JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_JOB = f"INSERT INTO jobs ({rows.JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_USAGE = f"INSERT INTO llm_usage ({rows.USAGE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _START = (
     "UPDATE jobs SET status = 'in_progress', strategy_version = ?, template_version = ?, "
@@ -47,6 +47,16 @@ def create_job(conn: Conn, job: Job) -> Job:
 
 def get_job(conn: Conn, job_id: uuid.UUID) -> Job | None:
     row = one(conn, f"SELECT {rows.JOB_COLS} FROM jobs WHERE id = ?", (str(job_id),))
+    return None if row is None else rows.job_from(row)
+
+
+def find_job_by_key(conn: Conn, key: str) -> Job | None:
+    row = one(
+        conn,
+        f"SELECT {rows.JOB_COLS} FROM jobs WHERE request_key = ? "
+        "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (key,),
+    )
     return None if row is None else rows.job_from(row)
 
 

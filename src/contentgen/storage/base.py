@@ -103,6 +103,9 @@ class Storage(Protocol):
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None: ...
 
+    async def find_job_by_key(self, key: str) -> Job | None:
+        """The newest job created for this request identity (``Job.request_key``)."""
+
     async def list_jobs(self, filt: JobFilter) -> list[Job]:
         """Newest first."""
 

@@ -1,0 +1,1 @@
+"""Batch generation from CSV: input validation, outputs, dry-run estimates."""

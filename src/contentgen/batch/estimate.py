@@ -1,0 +1,84 @@
+"""Dry run: estimate tokens and cost per row from the model's prices, without calling it.
+
+Input tokens are counted on the real prompt the IM builds for the row (about 4 characters a
+token); output tokens are the plan's target words at ``TOKENS_PER_WORD``. Cost is tokens times
+the model's per-token prices from litellm's bundled price table (0 for local models).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from contentgen.batch.csv_input import Rejection
+from contentgen.batch.runner import ClientResolver, validated_rows
+from contentgen.llm.pricing import price_per_token
+from contentgen.production.writer import TOKENS_PER_WORD
+
+if TYPE_CHECKING:
+    from contentgen.client.local import Client
+
+CHARS_PER_TOKEN = 4
+
+
+def prompt_tokens(prompt: str) -> int:
+    return max(1, -(-len(prompt) // CHARS_PER_TOKEN))
+
+
+@dataclass
+class Estimate:
+    rows: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    priced: bool = True  # False when the model has no known price
+
+
+@dataclass
+class DryRun:
+    by_client_model: dict[tuple[str, str], Estimate] = field(default_factory=dict)
+    rejected: int = 0
+
+    @property
+    def total(self) -> Estimate:
+        total = Estimate()
+        for e in self.by_client_model.values():
+            total.rows += e.rows
+            total.input_tokens += e.input_tokens
+            total.output_tokens += e.output_tokens
+            total.cost += e.cost
+            total.priced &= e.priced
+        return total
+
+
+async def estimate_file(
+    cg: Client, path: Path, on_reject: Callable[[Rejection], None] | None = None
+) -> DryRun:
+    resolver = ClientResolver(cg)
+    result = DryRun()
+    async for item in validated_rows(path, resolver):
+        if isinstance(item, Rejection):
+            result.rejected += 1
+            if on_reject is not None:
+                on_reject(item)
+            continue
+        _row, request = item
+        built = await cg.instructions.build(request.prompt_request())
+        model = cg.choose_model(
+            model=request.model, provider=request.llm_provider, priority=request.priority.value
+        ).model
+        tokens_in = prompt_tokens(built.prompt)
+        tokens_out = int(built.plan.target_words * TOKENS_PER_WORD)
+        prices = price_per_token(model)
+        client_name = resolver.names.get(request.client_id, str(request.client_id))
+        est = result.by_client_model.setdefault((client_name, model), Estimate())
+        est.rows += 1
+        est.input_tokens += tokens_in
+        est.output_tokens += tokens_out
+        if prices is None:
+            est.priced &= model.startswith(("local/", "fake/"))
+        else:
+            est.cost += tokens_in * prices[0] + tokens_out * prices[1]
+    return result

@@ -1,0 +1,150 @@
+"""Run a batch CSV: validate the whole file first, then stream the good rows through the
+batch engine, writing each piece, results.csv and the summary as rows finish."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from contentgen.batch.csv_input import Rejection, Row, read_rows
+from contentgen.batch.output import (
+    RejectedWriter,
+    ResultsWriter,
+    Summary,
+    output_name,
+    write_piece,
+)
+from contentgen.errors import ClientNotFound, InvalidInput
+from contentgen.models import Client as ClientRecord
+from contentgen.models import ContentRequest, JobStatus
+from contentgen.production.batch import BatchOutcome
+
+if TYPE_CHECKING:
+    from contentgen.client.local import Client
+
+
+@dataclass
+class BatchPlan:
+    """What validation found: rows to run and rows rejected."""
+
+    good: int = 0
+    rejected: int = 0
+    columns: list[str] = field(default_factory=list)
+
+
+class ClientResolver:
+    """Client name/UUID -> record, looked up once per distinct value."""
+
+    def __init__(self, cg: Client) -> None:
+        self.cg = cg
+        self._by_ref: dict[str | None, ClientRecord | None] = {}
+        self.names: dict[uuid.UUID, str] = {}
+
+    async def get(self, ref: str | None) -> ClientRecord | None:
+        if ref not in self._by_ref:
+            try:
+                record: ClientRecord | None = await self.cg.resolve_client(ref)
+            except ClientNotFound:
+                record = None
+            self._by_ref[ref] = record
+            if record is not None:
+                self.names[record.id] = record.name
+        return self._by_ref[ref]
+
+
+async def validated_rows(
+    path: Path, resolver: ClientResolver
+) -> AsyncIterator[tuple[Row, ContentRequest] | Rejection]:
+    """Every data row, as (row, request) or a rejection (unknown clients included)."""
+    for item in read_rows(path):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        client = await resolver.get(item.client)
+        if client is None:
+            reason = f"no client named or with id {item.client!r} (see `contentgen clients list`)"
+            yield Rejection(item.number, "client", reason, item.raw)
+            continue
+        yield item, ContentRequest(client_id=client.id, **item.fields)
+
+
+def csv_columns(path: Path) -> list[str]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return next(csv.reader(handle), [])
+
+
+async def validate_file(
+    cg: Client, path: Path, out_dir: Path | None, on_reject: Callable[[Rejection], None]
+) -> BatchPlan:
+    """First pass: check every row before anything is spent; write DIR/rejected.csv."""
+    plan = BatchPlan(columns=csv_columns(path) if path.is_file() else [])
+    writer = RejectedWriter(out_dir / "rejected.csv", plan.columns) if out_dir else None
+    resolver = ClientResolver(cg)
+    try:
+        async for item in validated_rows(path, resolver):
+            if isinstance(item, Rejection):
+                plan.rejected += 1
+                on_reject(item)
+                if writer is not None:
+                    writer.add(item)
+            else:
+                plan.good += 1
+    finally:
+        if writer is not None:
+            writer.close()
+    return plan
+
+
+def prepare_out_dir(out_dir: Path, *, resume: bool) -> None:
+    if (out_dir / "results.csv").exists() and not resume:
+        raise InvalidInput(
+            f"out: {out_dir} already holds results.csv from an earlier run; pass --resume to "
+            "continue it (completed rows are not paid for again), or choose another --out",
+            field="out",
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+async def run_file(
+    cg: Client,
+    path: Path,
+    out_dir: Path,
+    *,
+    fmt: str = "md",
+    resume: bool = False,
+    concurrency: int | None = None,
+    stop: asyncio.Event | None = None,
+    on_outcome: Callable[[BatchOutcome, Summary], None] | None = None,
+) -> Summary:
+    """Second pass: run the good rows; returns the totals."""
+    resolver = ClientResolver(cg)
+    summary = Summary()
+    results = ResultsWriter(out_dir / "results.csv")
+
+    async def requests() -> AsyncIterator[tuple[int, ContentRequest]]:
+        async for item in validated_rows(path, resolver):
+            if not isinstance(item, Rejection):
+                yield item[0].number, item[1]
+
+    try:
+        async for outcome in cg.batch(requests(), resume=resume, concurrency=concurrency,
+                                      stop=stop):  # fmt: skip
+            job = outcome.job
+            client_name = resolver.names.get(job.client_id, str(job.client_id))
+            name = ""
+            if job.status is JobStatus.COMPLETED:
+                name = output_name(outcome.index, job.params.topic, fmt)
+                write_piece(out_dir, name, job, client_name, fmt)
+            results.add(outcome.index, job, name)
+            summary.add(client_name, job, reused=outcome.reused)
+            if on_outcome is not None:
+                on_outcome(outcome, summary)
+    finally:
+        results.close()
+    return summary

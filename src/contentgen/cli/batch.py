@@ -1,0 +1,187 @@
+"""`contentgen batch FILE.csv`: validate, estimate or run a CSV of requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from contentgen.cli.common import err, fail, out, run
+
+if TYPE_CHECKING:
+    from contentgen.batch.csv_input import Rejection
+    from contentgen.batch.estimate import DryRun
+    from contentgen.batch.output import Summary
+    from contentgen.client.local import Client
+    from contentgen.production.batch import BatchOutcome
+
+
+def batch(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row naming request fields.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "contentgen-out"
+    ),
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, max=512, help="Calls in flight.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Run only rows missing or failed before.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and estimate cost; no model call.")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="md | json")] = "md",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and totals.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
+) -> None:
+    """Generate one piece per CSV row (columns: topic, content_type, client, keywords, length,
+    priority, model, provider)."""
+    if fmt not in ("md", "json"):
+        fail("format: must be md or json", code=2)
+    if not file.is_file():
+        fail(f"file: {file} does not exist", code=2)
+
+    def reject(rej: Rejection) -> None:
+        if as_json:
+            _jsonl({"event": "rejected", "row": rej.number, "column": rej.column,
+                    "reason": rej.reason})  # fmt: skip
+        else:
+            err.print(f"[yellow]{rej.line()}[/yellow]", highlight=False)
+
+    if dry_run:
+        from contentgen.batch.estimate import estimate_file
+
+        async def estimate(cg: Client) -> Any:
+            return await estimate_file(cg, file, reject)
+
+        _print_estimate(run(estimate), as_json)
+        return
+
+    async def work(cg: Client) -> Any:
+        from contentgen.batch.runner import prepare_out_dir, run_file, validate_file
+
+        prepare_out_dir(out_dir, resume=resume)
+        plan = await validate_file(cg, file, out_dir, reject)
+        if plan.good == 0:
+            return None, plan, False
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+
+        def on_signal() -> None:
+            if stop.is_set() and main is not None:
+                main.cancel()  # second Ctrl-C: cancel running calls (marked for re-run)
+            stop.set()
+            err.print("[yellow]stopping: no new rows; running calls finish "
+                      "(Ctrl-C again to cancel them)[/yellow]")  # fmt: skip
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+        try:
+            with _Progress(plan.good, quiet or as_json) as progress:
+                summary = await run_file(
+                    cg, file, out_dir, fmt=fmt, resume=resume, concurrency=concurrency,
+                    stop=stop, on_outcome=_jsonl_outcome if as_json else progress.update,
+                )  # fmt: skip
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return summary, plan, stop.is_set()
+
+    summary, plan, stopped = run(work)
+    if summary is None:
+        fail(f"no valid rows to run ({plan.rejected} rejected; see {out_dir}/rejected.csv)")
+    _print_summary(summary, plan.rejected, out_dir, as_json)
+    if stopped:
+        err.print("[yellow]interrupted: re-run with --resume to finish the rest[/yellow]")
+        raise typer.Exit(130)
+    if summary.failed or plan.rejected:
+        raise typer.Exit(1)
+
+
+def _jsonl(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _jsonl_outcome(outcome: BatchOutcome, summary: Summary) -> None:
+    job = outcome.job
+    meta = job.result.metadata if job.result else None
+    _jsonl({"event": "row", "row": outcome.index, "job_id": str(job.id),
+            "status": job.status.value, "reused": outcome.reused, "error": job.error,
+            "words": meta.word_count if meta else None,
+            "cost": meta.generation_cost if meta else None})  # fmt: skip
+
+
+class _Progress:
+    """A rich progress bar: done/total, failed, cost so far, elapsed, ETA."""
+
+    def __init__(self, total: int, hidden: bool) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )  # fmt: skip
+
+        self.progress = Progress(
+            TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("failed {task.fields[failed]}"), TextColumn("${task.fields[cost]:.4f}"),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+            console=err, disable=hidden,
+        )  # fmt: skip
+        self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
+
+    def __enter__(self) -> _Progress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, outcome: BatchOutcome, summary: Summary) -> None:
+        self.progress.update(self.task, advance=1, failed=summary.failed, cost=summary.cost)
+
+
+def _print_summary(summary: Summary, rejected: int, out_dir: Path, as_json: bool) -> None:
+    if as_json:
+        _jsonl({"event": "summary", "done": summary.done, "failed": summary.failed,
+                "reused": summary.skipped, "rejected": rejected, "cost": summary.cost,
+                "clients": {k: vars(v) for k, v in summary.clients.items()}})  # fmt: skip
+        return
+    table = Table("client", "pieces", "words", "cost", "failures", title="batch summary")
+    for name, t in sorted(summary.clients.items()):
+        table.add_row(name, str(t.pieces), str(t.words), f"${t.cost:.4f}", str(t.failures))
+    err.print(table)
+    err.print(
+        f"{summary.done} done ({summary.skipped} from earlier runs), {summary.failed} failed, "
+        f"{rejected} rejected, ${summary.cost:.4f} → {out_dir}/results.csv"
+    )
+
+
+def _print_estimate(dry: DryRun, as_json: bool) -> None:
+    total = dry.total
+    if as_json:
+        rows = [{"client": c, "model": m, **vars(e)} for (c, m), e in dry.by_client_model.items()]
+        _jsonl({"event": "estimate", "rows": rows, "total": vars(total),
+                "rejected": dry.rejected})  # fmt: skip
+        return
+    table = Table("client", "model", "rows", "input tokens", "output tokens", "est. cost",
+                  title="dry run: estimate (no model called)")  # fmt: skip
+    for (client, model), e in sorted(dry.by_client_model.items()):
+        cost = f"${e.cost:.6f}" if e.priced else "unknown price"
+        tokens = (str(e.input_tokens), str(e.output_tokens))
+        table.add_row(client, model, str(e.rows), *tokens, cost)
+    table.add_row("total", "", str(total.rows), str(total.input_tokens),
+                  str(total.output_tokens), f"${total.cost:.6f}")  # fmt: skip
+    out.print(table)
+    if dry.rejected:
+        err.print(f"{dry.rejected} row(s) rejected")

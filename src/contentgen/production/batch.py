@@ -1,0 +1,140 @@
+"""The batch engine: many requests through the pipeline with bounded concurrency.
+
+Requests stream in; at most ``concurrency`` jobs are in flight; outcomes stream out as jobs
+finish (not in input order). Each request's identity (``ContentRequest.identity()``) is stored
+on its job, so a resumed batch reuses completed jobs and never pays twice. A stop event ends
+intake: running jobs finish; cancelled ones are marked failed ("interrupted") for re-run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+
+from contentgen.instructions.builder import InstructionsModule
+from contentgen.instructions.setup import EffectiveSetup
+from contentgen.models import ContentRequest, Job, JobStatus
+from contentgen.production.pipeline import Pipeline
+from contentgen.storage.base import Storage
+
+log = structlog.get_logger()
+INTERRUPTED = "interrupted before it finished; re-run the batch with --resume"
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One finished request: ``reused`` when a completed job from an earlier run was found."""
+
+    index: int
+    job: Job
+    reused: bool = False
+
+
+class BatchEngine:
+    def __init__(
+        self,
+        storage: Storage,
+        instructions: InstructionsModule,
+        pipeline: Pipeline,
+        *,
+        concurrency: int,
+    ) -> None:
+        self.storage = storage
+        self.instructions = instructions
+        self.pipeline = pipeline
+        self.concurrency = concurrency
+        self._setups: dict[uuid.UUID, EffectiveSetup] = {}
+
+    async def _setup(self, client_id: uuid.UUID) -> EffectiveSetup:
+        """Each client's strategy is loaded once per batch."""
+        setup = self._setups.get(client_id)
+        if setup is None:
+            setup = await self.instructions.setup_for(client_id)
+            self._setups[client_id] = setup
+        return setup
+
+    async def run(
+        self,
+        requests: AsyncIterable[tuple[int, ContentRequest]],
+        *,
+        resume: bool = False,
+        stop: asyncio.Event | None = None,
+    ) -> AsyncIterator[BatchOutcome]:
+        stop = stop or asyncio.Event()
+        outcomes: asyncio.Queue[BatchOutcome | BaseException | None] = asyncio.Queue(
+            maxsize=self.concurrency * 4
+        )
+        slots = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[None]] = set()
+
+        async def run_one(index: int, job: Job) -> None:
+            try:
+                done = await self.pipeline.run(job, await self._setup(job.client_id))
+            except asyncio.CancelledError:
+                done = await asyncio.shield(self.storage.fail_job(job.id, INTERRUPTED, []))
+                await outcomes.put(BatchOutcome(index, done))
+                raise
+            except Exception as exc:  # storage failure: the job cannot be trusted
+                done = await self.storage.fail_job(job.id, f"{type(exc).__name__}: {exc}", [])
+            finally:
+                slots.release()
+            await outcomes.put(BatchOutcome(index, done))
+
+        async def produce() -> None:
+            async for index, request in requests:
+                if stop.is_set():
+                    break
+                key = request.identity()
+                if resume:
+                    previous = await self.storage.find_job_by_key(key)
+                    if previous is not None and previous.status is JobStatus.COMPLETED:
+                        await outcomes.put(BatchOutcome(index, previous, reused=True))
+                        continue
+                    if previous is not None and not previous.status.finished:
+                        await self.storage.fail_job(previous.id, INTERRUPTED, [])
+                await slots.acquire()
+                if stop.is_set():
+                    slots.release()
+                    break
+                job = await self.storage.create_job(Job(params=request, request_key=key))
+                task = asyncio.create_task(run_one(index, job))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if running:
+                await asyncio.gather(*list(running), return_exceptions=True)
+
+        async def producer() -> None:
+            try:
+                await produce()
+            except BaseException as exc:
+                for task in list(running):
+                    task.cancel()
+                await asyncio.gather(*list(running), return_exceptions=True)
+                await outcomes.put(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+            else:
+                await outcomes.put(None)
+
+        feeder = asyncio.create_task(producer())
+        try:
+            while True:
+                item = await outcomes.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            if not feeder.done():
+                feeder.cancel()
+                # drain so cancelled jobs can record themselves as interrupted
+                while not feeder.done():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(outcomes.get(), timeout=0.05)
+            log.info("batch_finished", clients=len(self._setups))
