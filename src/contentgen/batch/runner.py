@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,19 +133,23 @@ async def run_file(
             if not isinstance(item, Rejection):
                 yield item[0].number, item[1]
 
+    def record(outcome: BatchOutcome) -> None:
+        job = outcome.job
+        client_name = resolver.names.get(job.client_id, str(job.client_id))
+        name = ""
+        if job.status is JobStatus.COMPLETED:
+            name = output_name(outcome.index, job.params.topic, fmt)
+            write_piece(out_dir, name, job, client_name, fmt)
+        results.add(outcome.index, job, name)
+        summary.add(client_name, job, reused=outcome.reused)
+        if on_outcome is not None:
+            on_outcome(outcome, summary)
+
     try:
-        async for outcome in cg.batch(requests(), resume=resume, concurrency=concurrency,
-                                      stop=stop):  # fmt: skip
-            job = outcome.job
-            client_name = resolver.names.get(job.client_id, str(job.client_id))
-            name = ""
-            if job.status is JobStatus.COMPLETED:
-                name = output_name(outcome.index, job.params.topic, fmt)
-                write_piece(out_dir, name, job, client_name, fmt)
-            results.add(outcome.index, job, name)
-            summary.add(client_name, job, reused=outcome.reused)
-            if on_outcome is not None:
-                on_outcome(outcome, summary)
+        outcomes = cg.batch(requests(), resume=resume, concurrency=concurrency, stop=stop)
+        async with aclosing(outcomes):  # on any error, in-flight jobs are settled at once
+            async for outcome in outcomes:
+                record(outcome)
     finally:
         results.close()
     return summary

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from contextlib import aclosing
 from typing import Any, Self
 
 import structlog
@@ -179,7 +180,7 @@ class Client(SetupApi):
         resume: bool = False,
         concurrency: int | None = None,
         stop: asyncio.Event | None = None,
-    ) -> AsyncIterator[BatchOutcome]:
+    ) -> AsyncGenerator[BatchOutcome, None]:
         """Run many requests; yields each outcome as its job finishes (any order).
 
         Requests may be plain (numbered 0, 1, ... in ``BatchOutcome.index``) or (index,
@@ -191,8 +192,10 @@ class Client(SetupApi):
             self.storage, self.instructions, self.pipeline,
             concurrency=concurrency or self.settings.concurrency,
         )  # fmt: skip
-        async for outcome in engine.run(_numbered(requests), resume=resume, stop=stop):
-            yield outcome
+        outcomes = engine.run(_numbered(requests), resume=resume, stop=stop)
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                yield outcome
 
     # prompts (IM) ---------------------------------------------------------------------------
     async def prompt(self, client: ClientRef = None, **fields: Any) -> BuiltPrompt:

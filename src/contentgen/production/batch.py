@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 
 import structlog
 
+from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.models import ContentRequest, Job, JobStatus
@@ -64,13 +65,14 @@ class BatchEngine:
         *,
         resume: bool = False,
         stop: asyncio.Event | None = None,
-    ) -> AsyncIterator[BatchOutcome]:
+    ) -> AsyncGenerator[BatchOutcome, None]:
         stop = stop or asyncio.Event()
         outcomes: asyncio.Queue[BatchOutcome | BaseException | None] = asyncio.Queue(
             maxsize=self.concurrency * 4
         )
         slots = asyncio.Semaphore(self.concurrency)
-        running: set[asyncio.Task[None]] = set()
+        running: dict[asyncio.Task[None], Job] = {}
+        creating: list[Job] = []
 
         async def run_one(index: int, job: Job) -> None:
             try:
@@ -101,10 +103,13 @@ class BatchEngine:
                 if stop.is_set():
                     slots.release()
                     break
-                job = await self.storage.create_job(Job(params=request, request_key=key))
+                job = Job(params=request, request_key=key)
+                creating.append(job)  # known before the await, so a cancel cannot lose it
+                await self.storage.create_job(job)
+                creating.clear()
                 task = asyncio.create_task(run_one(index, job))
-                running.add(task)
-                task.add_done_callback(running.discard)
+                running[task] = job
+                task.add_done_callback(lambda t: running.pop(t, None))
             if running:
                 await asyncio.gather(*list(running), return_exceptions=True)
 
@@ -112,9 +117,13 @@ class BatchEngine:
             try:
                 await produce()
             except BaseException as exc:
-                for task in list(running):
+                in_flight = dict(running)
+                for task in in_flight:
                     task.cancel()
-                await asyncio.gather(*list(running), return_exceptions=True)
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                for job in [*in_flight.values(), *creating]:  # not started or half-created
+                    with contextlib.suppress(ContentgenError):
+                        await self.storage.fail_job(job.id, INTERRUPTED, [])
                 await outcomes.put(exc)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
