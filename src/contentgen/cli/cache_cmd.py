@@ -22,6 +22,7 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return cg.settings.cache_url, await cg.cache.stats()
 
     url, st = run(work)
+    url = _without_password(url)
     if as_json:
         print_json({"url": url, "hits": st.hits, "misses": st.misses, "size": st.size})
         return
@@ -37,3 +38,16 @@ def clear() -> None:
 
     run(work)
     out.print("cache cleared")
+
+
+def _without_password(url: str) -> str:
+    """The cache URL fit to print: a redis password is replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.hostname or ""
+    netloc = f"{user}***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -76,12 +76,13 @@ def show(client: ClientArg, as_json: Annotated[bool, typer.Option("--json")] = F
     me = setup.client.name
 
     def tag(origin: str) -> str:
-        return "[dim](own)[/dim]" if origin == me else f"[dim](from {escape(origin)})[/dim]"
+        where = "own" if origin == me else f"inherited from {escape(origin)}"
+        return f"[dim]({where})[/dim]"
 
     lineage = " → ".join(c.name for c in reversed(setup.chain))
     out.print(f"[bold]{escape(me)}[/bold] ({setup.client.id})\nlineage: {escape(lineage)}")
     origin = setup.strategy_origin
-    out.print(f"strategy: v{setup.strategy_version} ({escape(origin)})" if origin else
+    out.print(f"strategy: v{setup.strategy_version} of {escape(origin)}" if origin else
               "strategy: none (built-in defaults)")  # fmt: skip
     for path, value in _flat(setup.config.model_dump(exclude_none=True)):
         out.print(f"  {path}: {escape(repr(value))}  {tag(setup.origins.get(path, '?'))}")

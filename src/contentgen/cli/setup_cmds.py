@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from contentgen.cli.common import fail, out, print_json, run
@@ -77,7 +78,7 @@ def _effective_list(kind: str, client: str, as_json: bool) -> None:
         return
     table = Table("name" if kind == "rules" else "key", "value", "from")
     for key, item in items.items():
-        table.add_row(key, item.value, item.origin)
+        table.add_row(escape(key), escape(item.value), escape(item.origin))
     out.print(table if items else f"no {kind} (own or inherited)")
 
 
@@ -122,7 +123,7 @@ def templates_list(client: ClientArg) -> None:
     table = Table("type", "version", "active", "created", "first line")
     for t in found:
         created = t.created_at.strftime("%Y-%m-%d %H:%M")
-        first = t.body.splitlines()[0][:50]
+        first = escape(t.body.splitlines()[0][:50])
         table.add_row(t.content_type.value, f"v{t.version}", "yes" if t.active else "",
                       created, first)  # fmt: skip
     out.print(table if found else "no own templates (built-in or inherited ones apply)")

@@ -81,6 +81,12 @@ def parse_strategy(data: Any) -> StrategyConfig:
         raise InvalidInput(f"{path}: {msg}{suffix}", field=path) from exc
 
 
+def config_data(config: StrategyConfig) -> dict[str, Any]:
+    """The fields a strategy sets, as plain data (unset fields and empty sections left out)."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    return {section: fields for section, fields in data.items() if fields}
+
+
 def strategy_changes(old: StrategyConfig | None, new: StrategyConfig) -> list[str]:
     before = _flatten(old.model_dump(exclude_none=True)) if old else {}
     after = _flatten(new.model_dump(exclude_none=True))

@@ -82,9 +82,11 @@ async def _export_one(
     }
     strategy = await api.storage.get_strategy(client.id)
     if strategy is not None:
+        from contentgen.client.setup_api import config_data
+
         doc["strategy"] = {
             "name": strategy.name,
-            "config": strategy.config.model_dump(mode="json", exclude_none=True),
+            "config": config_data(strategy.config),
         }
     doc["seo_rules"] = {r.name: r.rule for r in await api.storage.list_seo_rules(client.id)}
     doc["preferences"] = {p.key: p.value for p in await api.storage.list_preferences(client.id)}
@@ -106,7 +108,7 @@ def dump_yaml(data: dict[str, Any]) -> str:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     _Dumper.add_representer(str, _str)
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000)
 
 
 def load_yaml(text: str, source: str = "file") -> dict[str, Any]:

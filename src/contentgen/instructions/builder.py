@@ -87,6 +87,9 @@ class InstructionsModule:
         self.strategy_ttl = strategy_ttl
         self.prompt_ttl = prompt_ttl
         self._tasks: set[asyncio.Task[None]] = set()
+        # Bumped by every invalidation: a setup resolved while a change was being made is
+        # not cached (it may predate the change), so the cache never outlives a change.
+        self._generation = 0
 
     # strategy cache --------------------------------------------------------------------------
     async def setup_for(self, client_id: uuid.UUID) -> EffectiveSetup:
@@ -97,12 +100,15 @@ class InstructionsModule:
                 return EffectiveSetup.model_validate_json(raw)
             except ValidationError:
                 await self.cache.delete(key)
+        generation = self._generation
         setup = await resolve_setup(self.storage, client_id)
-        await self.cache.set(key, setup.model_dump_json().encode(), ttl=self.strategy_ttl)
+        if generation == self._generation:
+            await self.cache.set(key, setup.model_dump_json().encode(), ttl=self.strategy_ttl)
         return setup
 
     async def invalidate(self, client_id: uuid.UUID) -> None:
         """Drop the cached setup of the client and of every descendant."""
+        self._generation += 1
         clients = await self.storage.list_clients()
         children: dict[uuid.UUID, list[uuid.UUID]] = {}
         for c in clients:
@@ -119,8 +125,12 @@ class InstructionsModule:
         log.info("strategy_cache_invalidated", client_id=str(client_id), clients=len(seen))
 
     # prompts ---------------------------------------------------------------------------------
-    async def build(self, request: PromptRequest) -> BuiltPrompt:
-        setup = await self.setup_for(request.client_id)
+    async def build(
+        self, request: PromptRequest, setup: EffectiveSetup | None = None
+    ) -> BuiltPrompt:
+        """The prompt for a request; ``setup`` (already resolved) skips the strategy cache."""
+        if setup is None or setup.client.id != request.client_id:
+            setup = await self.setup_for(request.client_id)
         plan = make_plan(request, setup)
         template = setup.templates.get(request.content_type)
         body = template.body if template else BUILTIN_TEMPLATES[request.content_type]
@@ -164,7 +174,7 @@ class InstructionsModule:
             "primary_keywords": cfg.seo_focus.primary_keywords or [],
             "keyword_density": cfg.seo_focus.keyword_density,
             "meta_description_length": cfg.seo_focus.meta_description_length,
-            "tone": cfg.tone,
+            "tone": cfg.tone.model_dump(),
             "seo_rules": rule_texts(setup),
             "preferences": {k: v.value for k, v in setup.preferences.items()},
         }
@@ -179,9 +189,9 @@ class InstructionsModule:
         return job.id
 
     async def _run_prompt_job(self, job: PromptJob) -> None:
-        job = job.model_copy(update={"status": JobStatus.IN_PROGRESS, "updated_at": utcnow()})
-        await self.storage.save_prompt_job(job)
         try:
+            job = job.model_copy(update={"status": JobStatus.IN_PROGRESS, "updated_at": utcnow()})
+            await self.storage.save_prompt_job(job)
             built = await self.build(job.params)
         except Exception as exc:  # a prompt job must end failed, never hang
             log.warning("prompt_job_failed", job_id=str(job.id), error=str(exc))

@@ -41,9 +41,13 @@ class EffectiveSetup(BaseModel):
     template_origins: dict[ContentType, str] = Field(default_factory=dict)
 
     def fingerprint(self) -> str:
-        """Hash of everything that shapes a prompt (for the prompt cache key)."""
-        payload = self.model_dump_json(exclude={"client", "chain"})
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        """Hash of everything that shapes a prompt (for the prompt cache key).
+
+        The client and its chain are included: a template may use ``client_name``, and the
+        origins name ancestors, so a rename must change the key too.
+        """
+        payload = self.model_dump_json()
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 async def client_chain(storage: Storage, client_id: uuid.UUID) -> list[Client]:
