@@ -7,6 +7,7 @@ no module reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -41,6 +42,11 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="default model, e.g. openai/gpt-4o-mini")
     api_base: str | None = Field(None, description="base URL of an OpenAI-compatible API")
     api_key: SecretStr | None = Field(None, description="API key for api_base")
+    llm_backend: Literal["auto", "litellm", "httpx"] = Field(
+        "auto",
+        description="auto: plain httpx for openai/ models when api_base is set (low overhead), "
+        "litellm otherwise; litellm or httpx force one",
+    )
     local_model_path: Path | None = Field(None, description="GGUF file for local/ models")
     catalogue: dict[str, str] = Field(
         default_factory=dict, description="priority -> model, e.g. {cost: openai/gpt-4o-mini}"

@@ -248,3 +248,33 @@ async def test_prompt_job_for_unknown_client_is_kept(storage: Storage) -> None:
     )
     await storage.save_prompt_job(job)
     assert await storage.get_prompt_job(job.id) == job
+
+
+# lookups by request identity and id prefix ------------------------------------------------------
+async def test_find_job_by_key_returns_the_newest(storage: Storage, client: Client) -> None:
+    first = make_job(client.id).model_copy(update={"request_key": "k1", "created_at": T0})
+    second = make_job(client.id).model_copy(
+        update={"request_key": "k1", "created_at": T0 + timedelta(seconds=1)}
+    )
+    other = make_job(client.id).model_copy(update={"request_key": "k2"})
+    for job in (first, second, other):
+        await storage.create_job(job)
+    found = await storage.find_job_by_key("k1")
+    assert found is not None and found.id == second.id and found.request_key == "k1"
+    assert await storage.find_job_by_key("missing") is None
+
+
+async def test_find_jobs_by_prefix(storage: Storage, client: Client) -> None:
+    a = make_job(client.id).model_copy(
+        update={"id": uuid.UUID("abcd0000-0000-4000-8000-000000000001")}
+    )
+    b = make_job(client.id).model_copy(
+        update={"id": uuid.UUID("abcd1111-0000-4000-8000-000000000002")}
+    )
+    for job in (a, b):
+        await storage.create_job(job)
+    assert [j.id for j in await storage.find_jobs_by_prefix("abcd0")] == [a.id]
+    assert [j.id for j in await storage.find_jobs_by_prefix("ABCD1")] == [b.id]
+    assert len(await storage.find_jobs_by_prefix("abcd")) == 2
+    assert await storage.find_jobs_by_prefix("abce") == []
+    assert await storage.find_jobs_by_prefix("ab%") == []

@@ -19,7 +19,7 @@ STATUS_STYLE = {
 
 
 def status(
-    job_id: Annotated[str, typer.Argument(help="The job id printed by `generate`.")],
+    job_id: Annotated[str, typer.Argument(help="A job id, or a unique prefix of one.")],
     as_json: Annotated[bool, typer.Option("--json", help="The reference's status JSON.")] = False,
 ) -> None:
     """Show one job: its status, result metadata or error."""
@@ -84,14 +84,20 @@ def jobs(
     if as_json:
         print_json([j.status_view() | {"client": names.get(j.client_id)} for j in found])
         return
-    table = Table("job", "status", "client", "type", "topic", "words", "cost", "created")
+    from rich.table import Column
+
+    table = Table(
+        Column("job", no_wrap=True), Column("status", no_wrap=True), "client", "type",
+        Column("topic", overflow="ellipsis", no_wrap=True, max_width=40), "words", "cost",
+        Column("created", no_wrap=True), caption="job ids are prefixes: `contentgen status ID`",
+    )  # fmt: skip
     for j in found:
         style = STATUS_STYLE.get(j.status.value, "")
         meta = j.result.metadata if j.result else None
         table.add_row(
-            str(j.id), f"[{style}]{j.status.value}[/{style}]", names.get(j.client_id, "?"),
-            j.params.content_type.value, j.params.topic[:40],
+            str(j.id)[:8], f"[{style}]{j.status.value}[/{style}]", names.get(j.client_id, "?"),
+            j.params.content_type.value, j.params.topic,
             str(meta.word_count) if meta else "", f"${meta.generation_cost:.4f}" if meta else "",
-            j.created_at.strftime("%Y-%m-%d %H:%M"),
+            j.created_at.strftime("%m-%d %H:%M"),
         )  # fmt: skip
     out.print(table if found else "no jobs yet — try `contentgen generate --topic ...`")

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from contentgen.cache.base import Cache
 from contentgen.cache.factory import open_cache
 from contentgen.client.setup_api import SetupApi
-from contentgen.errors import JobFailed, JobNotFound
+from contentgen.errors import InvalidInput, JobFailed, JobNotFound
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM
 from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
@@ -138,6 +138,16 @@ class Client(SetupApi):
         return job.id
 
     async def status(self, job_id: uuid.UUID | str) -> Job:
+        """A job by id, or by a unique prefix of its id (at least 4 characters)."""
+        if isinstance(job_id, str) and _maybe_prefix(job_id):
+            found = await self.storage.find_jobs_by_prefix(job_id.strip(), limit=2)
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise InvalidInput(
+                    f"job: {job_id!r} matches several jobs; give more characters", field="job"
+                )
+            raise JobNotFound(job_id)
         job = await self.storage.get_job(_as_uuid(job_id))
         if job is None:
             raise JobNotFound(str(job_id))
@@ -226,6 +236,12 @@ async def _numbered(
         return
     for i, item in enumerate(requests):
         yield item if isinstance(item, tuple) else (i, item)
+
+
+def _maybe_prefix(value: str) -> bool:
+    """True for a short hex prefix like ``1a2b3c4d`` (not a whole UUID)."""
+    value = value.strip().lower()
+    return 4 <= len(value) < 36 and all(c in "0123456789abcdef-" for c in value)
 
 
 def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:

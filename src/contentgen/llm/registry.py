@@ -83,7 +83,10 @@ class BackendRegistry:
             return "local"
         if prefix == "fake":
             return "fake"
-        if self._settings.api_base and prefix in ("", "openai"):
+        forced = self._settings.llm_backend
+        if forced == "litellm":
+            return "litellm"
+        if forced == "httpx" or (self._settings.api_base and prefix in ("", "openai")):
             return "openai_compat"
         return "litellm"
 

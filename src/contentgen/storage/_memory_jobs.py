@@ -82,6 +82,12 @@ class MemoryJobs:
         found = self._jobs.get(job_id)
         return None if found is None else clone(found)
 
+    async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        self._check()
+        prefix = prefix.lower()
+        found = [clone(j) for j in self._jobs.values() if str(j.id).startswith(prefix)]
+        return found[:limit]
+
     async def find_job_by_key(self, key: str) -> Job | None:
         self._check()
         for job in reversed(self._jobs.values()):  # newest first

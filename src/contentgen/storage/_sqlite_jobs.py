@@ -50,6 +50,15 @@ def get_job(conn: Conn, job_id: uuid.UUID) -> Job | None:
     return None if row is None else rows.job_from(row)
 
 
+def find_jobs_by_prefix(conn: Conn, prefix: str, limit: int) -> list[Job]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    cur = conn.execute(
+        f"SELECT {rows.JOB_COLS} FROM jobs WHERE id LIKE ? ESCAPE '\\' LIMIT ?",
+        (escaped + "%", limit),
+    )
+    return [rows.job_from(r) for r in cur.fetchall()]
+
+
 def find_job_by_key(conn: Conn, key: str) -> Job | None:
     row = one(
         conn,

@@ -103,6 +103,9 @@ class Storage(Protocol):
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None: ...
 
+    async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        """Jobs whose id (canonical text form) starts with ``prefix``."""
+
     async def find_job_by_key(self, key: str) -> Job | None:
         """The newest job created for this request identity (``Job.request_key``)."""
 

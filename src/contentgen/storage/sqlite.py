@@ -218,6 +218,9 @@ class SqliteStorage:
     async def get_job(self, job_id: uuid.UUID) -> Job | None:
         return await self._call(lambda c: jobs.get_job(c, job_id))
 
+    async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        return await self._call(lambda c: jobs.find_jobs_by_prefix(c, prefix.lower(), limit))
+
     async def find_job_by_key(self, key: str) -> Job | None:
         return await self._call(lambda c: jobs.find_job_by_key(c, key))
 

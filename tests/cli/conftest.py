@@ -1,0 +1,65 @@
+"""CLI tests: `contentgen` through Typer's CliRunner, each test on its own SQLite database and
+disk cache (CONTENTGEN_HOME is a fresh tmp dir, set by the autouse fixture in tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Protocol
+
+import pytest
+import structlog
+from click.testing import Result
+from typer.testing import CliRunner
+
+from contentgen.cli.app import app
+from contentgen.client.local import Client
+from contentgen.llm.fake import FakeLLM
+from contentgen.settings import Settings
+
+
+class Cli(Protocol):
+    def __call__(self, *args: str, code: int = 0) -> Result: ...
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # a command points structlog at the runner's stderr, which is gone after the test
+    yield
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """Run `contentgen ARGS`; asserts the exit code (0 unless ``code``) and, for a failure,
+    that stderr is one line starting with ``error:``."""
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> Result:
+        result = runner.invoke(app, list(args))
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        if code != 0:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        return result
+
+    return invoke
+
+
+def on_same_data(work: Callable[[Client], Awaitable[Any]], fake: FakeLLM | None = None) -> Any:
+    """Run library code on the database and cache the CLI uses (e.g. to create jobs)."""
+
+    async def main() -> Any:
+        settings = Settings(model="openai/gpt-4o-mini", retry_wait=0)
+        async with Client.from_settings(settings, llm=fake or FakeLLM()) as cg:
+            return await work(cg)
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def lib() -> Callable[..., Any]:
+    return on_same_data
