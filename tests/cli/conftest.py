@@ -1,5 +1,7 @@
 """CLI tests: `contentgen` through Typer's CliRunner, each test on its own SQLite database and
 disk cache (CONTENTGEN_HOME is a fresh tmp dir, set by the autouse fixture in tests/conftest.py).
+
+``runner`` and ``server`` serve test_generate_cli.py; ``cli`` and ``lib`` the client-setup tests.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contentgen.cli.app import app
 from contentgen.client.local import Client
 from contentgen.llm.fake import FakeLLM
 from contentgen.settings import Settings
+from contentgen.testing import FakeOpenAIServer, run_in_thread
 
 
 class Cli(Protocol):
@@ -28,6 +31,21 @@ def _reset_logging() -> Iterator[None]:
     # a command points structlog at the runner's stderr, which is gone after the test
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """A local OpenAI-compatible server the CLI is pointed at (a key that must never show)."""
+    with run_in_thread() as started:
+        monkeypatch.setenv("CONTENTGEN_API_BASE", started.base_url)
+        monkeypatch.setenv("CONTENTGEN_API_KEY", "sk-test-never-shown")
+        monkeypatch.setenv("CONTENTGEN_RETRY_WAIT", "0")
+        yield started
 
 
 @pytest.fixture
