@@ -87,7 +87,7 @@ def _check_keywords(values: list[str]) -> list[str]:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, defer_build=True)
 
 
 class PromptRequest(_Model):

@@ -21,17 +21,9 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def configure_logging(level: str) -> None:
-    import logging
+    from contentgen.logs import configure
 
-    import structlog
-
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
+    configure(level)
 
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:

@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterab
 from contextlib import aclosing
 from typing import Any, Self
 
-import structlog
 from pydantic import ValidationError
 
 from contentgen.cache.base import Cache
@@ -25,6 +24,7 @@ from contentgen.errors import InvalidInput, JobFailed, JobNotFound
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM
 from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
+from contentgen.logs import get_logger
 from contentgen.models import (
     ContentRequest,
     Job,
@@ -41,7 +41,7 @@ from contentgen.settings import Settings
 from contentgen.storage.base import Storage
 from contentgen.storage.factory import open_storage
 
-log = structlog.get_logger()
+log = get_logger()
 
 ClientRef = str | uuid.UUID | None
 

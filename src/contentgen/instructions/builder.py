@@ -14,7 +14,6 @@ import json
 import uuid
 from dataclasses import dataclass
 
-import structlog
 from pydantic import ValidationError
 
 from contentgen.cache.base import Cache
@@ -27,6 +26,7 @@ from contentgen.instructions.defaults import (
 )
 from contentgen.instructions.setup import EffectiveSetup, resolve_setup, rule_texts
 from contentgen.instructions.templates import render_template
+from contentgen.logs import get_logger
 from contentgen.models import (
     JobStatus,
     PromptJob,
@@ -36,7 +36,7 @@ from contentgen.models import (
 )
 from contentgen.storage.base import Storage
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contentgen.errors import ClientNotFound, StorageError
 from contentgen.models import (
@@ -24,11 +24,15 @@ MAX_DEPTH = 16
 class Inherited(BaseModel):
     """A value with the name of the client it comes from."""
 
+    model_config = ConfigDict(defer_build=True)
+
     value: str
     origin: str
 
 
 class EffectiveSetup(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     client: Client
     chain: list[Client]  # the client first, then its ancestors
     config: StrategyConfig

@@ -18,12 +18,12 @@ from functools import partial
 from typing import Any
 
 import httpx
-import structlog
 
 from contentgen.errors import ProviderError, ProviderUnavailable
 from contentgen.llm import pricing
 from contentgen.llm.base import Completion, CompletionParams
 from contentgen.llm.retry import UNREACHABLE_HINT, call_with_retries, scrub, with_hint
+from contentgen.logs import get_logger
 from contentgen.settings import Settings
 
 #: litellm exception classes worth another attempt (looked up by name after the import).
@@ -210,7 +210,7 @@ class LiteLLMBackend:
         output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         cost = self._cost(model, response, input_tokens, output_tokens)
         provider = self._provider(model)
-        structlog.get_logger().info(
+        get_logger().info(
             "llm_call",
             backend="litellm",
             model=model,

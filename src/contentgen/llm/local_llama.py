@@ -23,10 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from contentgen.errors import ConfigurationError, MissingExtra, ProviderError
 from contentgen.llm.base import Completion, CompletionParams
+from contentgen.logs import get_logger
 from contentgen.settings import EMBEDDED_MODEL, Settings
 
 N_CTX = 2048
@@ -166,7 +165,7 @@ class LocalLlamaBackend:
                 f"cannot load local model {path}: {exc}; is it a GGUF file llama.cpp supports?",
                 path=str(path),
             ) from exc
-        structlog.get_logger().info(
+        get_logger().info(
             "local_model_loaded",
             path=str(path),
             load_ms=round((time.perf_counter() - started) * 1000),
@@ -206,7 +205,7 @@ class LocalLlamaBackend:
         usage = response.get("usage") or {}
         input_tokens = int(usage.get("prompt_tokens") or 0)
         output_tokens = int(usage.get("completion_tokens") or 0)
-        structlog.get_logger().info(
+        get_logger().info(
             "llm_call",
             backend="local",
             model=model,

@@ -13,12 +13,12 @@ from functools import partial
 from typing import Any
 
 import httpx
-import structlog
 
 from contentgen.errors import ProviderError, ProviderUnavailable
 from contentgen.llm import pricing
 from contentgen.llm.base import Completion, CompletionParams
 from contentgen.llm.retry import UNREACHABLE_HINT, call_with_retries, scrub, with_hint
+from contentgen.logs import get_logger
 from contentgen.settings import Settings
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
@@ -173,7 +173,7 @@ class OpenAICompatBackend:
         latency_ms = round((time.perf_counter() - started) * 1000)
         cost = pricing.cost(model, input_tokens, output_tokens)
         provider = provider_of(model)
-        structlog.get_logger().info(
+        get_logger().info(
             "llm_call",
             backend="openai_compat",
             model=model,

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import structlog
+from contentgen.logs import get_logger
 
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 
@@ -48,12 +48,12 @@ def price_map() -> dict[str, dict[str, Any]]:
     """The parsed price map (model -> entry); empty when it cannot be found or read."""
     path = price_map_path()
     if path is None:
-        structlog.get_logger().warning("price_map_missing", file=PRICE_MAP_FILE)
+        get_logger().warning("price_map_missing", file=PRICE_MAP_FILE)
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        structlog.get_logger().warning("price_map_unreadable", path=str(path), error=str(exc))
+        get_logger().warning("price_map_unreadable", path=str(path), error=str(exc))
         return {}
     if not isinstance(data, dict):
         return {}

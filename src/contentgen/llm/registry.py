@@ -13,15 +13,6 @@ from typing import Literal
 
 from contentgen.errors import MissingExtra
 from contentgen.llm.base import LLM
-from contentgen.llm.fake import FakeLLM
-from contentgen.llm.litellm_backend import LiteLLMBackend
-from contentgen.llm.local_llama import (
-    MODEL_HINT,
-    LocalLlamaBackend,
-    llama_cpp_available,
-    resolve_model_path,
-)
-from contentgen.llm.openai_compat import OpenAICompatBackend
 from contentgen.settings import EMBEDDED_MODEL, Settings
 
 __all__ = ["EMBEDDED_MODEL", "BackendRegistry", "ModelChoice", "choose_model"]
@@ -108,6 +99,13 @@ class BackendRegistry:
         return backend
 
     def _build(self, kind: BackendKind) -> LLM:
+        # Backends are imported here, so a command that never calls a model never pays for
+        # httpx, tenacity or the backends' own imports.
+        from contentgen.llm.fake import FakeLLM
+        from contentgen.llm.litellm_backend import LiteLLMBackend
+        from contentgen.llm.local_llama import LocalLlamaBackend
+        from contentgen.llm.openai_compat import OpenAICompatBackend
+
         if kind == "local":
             return LocalLlamaBackend(self._settings)
         if kind == "fake":
@@ -125,6 +123,8 @@ class BackendRegistry:
         """
         if self._override(model) is not None or self.kind(model) != "local":
             return
+        from contentgen.llm.local_llama import MODEL_HINT, llama_cpp_available, resolve_model_path
+
         if not llama_cpp_available():
             raise MissingExtra("local", "The embedded model", hint=MODEL_HINT)
         resolve_model_path(self._settings, model)

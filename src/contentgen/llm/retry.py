@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import structlog
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -20,6 +19,7 @@ from tenacity import (
 )
 
 from contentgen.errors import ProviderError
+from contentgen.logs import get_logger
 
 T = TypeVar("T")
 
@@ -65,7 +65,7 @@ async def call_with_retries(
     ``is_transient`` decides which exceptions are worth another attempt; anything else fails
     at once. A ``ProviderError`` raised by ``call`` itself passes through unchanged.
     """
-    log = structlog.get_logger()
+    log = get_logger()
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

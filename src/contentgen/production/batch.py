@@ -14,16 +14,15 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 
-import structlog
-
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
+from contentgen.logs import get_logger
 from contentgen.models import ContentRequest, Job, JobStatus
 from contentgen.production.pipeline import Pipeline
 from contentgen.storage.base import Storage
 
-log = structlog.get_logger()
+log = get_logger()
 INTERRUPTED = "interrupted before it finished; re-run the batch with --resume"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
-import structlog
-
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.registry import BackendRegistry, choose_model
+from contentgen.logs import get_logger
 from contentgen.models import (
     ContentResult,
     Job,
@@ -32,7 +31,7 @@ from contentgen.production.writer import write_piece
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 def readable_error(exc: BaseException) -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import structlog
-
+from contentgen.logs import get_logger
 from contentgen.models import Job
 from contentgen.production.pipeline import Pipeline
 
-log = structlog.get_logger()
+log = get_logger()
 
 
 class JobRunner:

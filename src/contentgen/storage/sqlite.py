@@ -16,9 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Self, TypeVar
 
-import structlog
-
 from contentgen.errors import ContentgenError, StorageError
+from contentgen.logs import get_logger
 from contentgen.models import (
     Client,
     ContentPreference,
@@ -42,7 +41,7 @@ from contentgen.storage._migrate import load_migrations, migrate
 T = TypeVar("T")
 Conn = sqlite3.Connection
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PRAGMAS = (
     "PRAGMA busy_timeout = 5000",  # first, so that switching to WAL waits for other writers

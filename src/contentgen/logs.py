@@ -1,0 +1,55 @@
+"""Structured log events for the library, with structlog imported on the first event.
+
+Library modules do ``log = get_logger()`` and ``log.info("event_name", key=value)``. If the
+application has not configured structlog when the first event is logged, events go to stderr
+at WARNING and above (never to stdout, which may carry JSON or Markdown output); the CLI and
+the server call ``configure(level)`` to choose the level.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+_state = {"level": logging.WARNING, "ours": False}
+
+
+def configure(level: str) -> None:
+    """Send events at ``level`` and above to stderr (what the CLI and the server use)."""
+    _state["level"] = logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
+    _state["ours"] = False
+    if "structlog" in sys.modules:
+        _apply()
+
+
+def _apply() -> None:
+    import structlog
+
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(_state["level"]),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    _state["ours"] = True
+
+
+class _LazyLogger:
+    """Looks up the structlog logger on each call, so test capture and late configuration
+    apply."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str | None) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        import structlog
+
+        if not structlog.is_configured() and not _state["ours"]:
+            _apply()
+        return getattr(structlog.get_logger(self._name), method)
+
+
+def get_logger(name: str | None = None) -> Any:
+    return _LazyLogger(name)
