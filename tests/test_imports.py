@@ -68,3 +68,11 @@ def test_example_script_runs(tmp_path: Path) -> None:
                           env=env, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("# ") and "fake/writer" in done.stdout
+
+
+def test_sync_generate_and_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTENTGEN_MODEL", "fake/writer")
+    job = contentgen.generate(topic="Solar panels for small offices", keywords=["solar"])
+    assert job.status is contentgen.JobStatus.COMPLETED
+    assert job.result is not None and job.result.metadata.model == "fake/writer"
+    assert contentgen.status(str(job.id)).id == job.id

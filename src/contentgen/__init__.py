@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
+    from contentgen.client.sync import generate, status
     from contentgen.errors import (
         ClientNotFound,
         ConfigurationError,
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _WHERE: dict[str, str] = {
+    "generate": "contentgen.client.sync",
+    "status": "contentgen.client.sync",
     "Client": "contentgen.client.local",
     "ClientNotFound": "contentgen.errors",
     "ConfigurationError": "contentgen.errors",
@@ -87,6 +90,8 @@ __all__ = [
     "StrategyConfig",
     "TemplateError",
     "__version__",
+    "generate",
+    "status",
 ]
 
 
