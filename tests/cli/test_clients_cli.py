@@ -49,11 +49,11 @@ def test_show_names_the_origin_of_every_effective_field(cli: Cli) -> None:
     assert "lineage: agency → brand → location" in shown
     assert "strategy: v1 of location" in shown
     assert "content_guidelines.min_words: 900  (own)" in shown
-    assert "seo_focus.primary_keywords: ['pizza', 'oven']  (inherited from brand)" in shown
-    assert "tone.formality: 'formal'  (inherited from agency)" in shown
+    assert 'seo_focus.primary_keywords: ["pizza", "oven"]  (inherited from brand)' in shown
+    assert 'tone.formality: "formal"  (inherited from agency)' in shown
     assert "title: Titles under 60 characters  (inherited from agency)" in shown
     assert "avoid: jargon  (inherited from brand)" in shown
-    assert "templates: built-in for blog, social, local" in shown
+    assert "templates:\n  blog: built-in\n  social: built-in\n  local: built-in" in shown
     data = json.loads(cli("clients", "show", "location", "--json").stdout)
     assert data["origins"]["tone.voice"] == "agency"
     assert data["config"]["content_guidelines"]["min_words"] == 900
@@ -86,7 +86,7 @@ def test_remove_is_refused_with_children_or_jobs_unless_forced(
 
     lib(write)
     refused = cli("clients", "remove", "brand", code=1)
-    assert "has 1 child client(s)" in refused.stderr and "--force" in refused.stderr
+    assert "has 1 descendant client(s)" in refused.stderr and "--force" in refused.stderr
     assert "1 job(s)" in cli("clients", "remove", "location", code=1).stderr
     removed = cli("clients", "remove", "brand", "--force").stdout.splitlines()
     assert removed == [

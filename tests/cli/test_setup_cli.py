@@ -85,7 +85,7 @@ def test_templates_set_list_and_variables(cli: Cli, tmp_path: Path) -> None:
     assert "no own templates" in cli("templates", "list", "brand").stdout
     shown = cli("clients", "show", "brand").stdout
     assert "blog: v2  (inherited from agency)" in shown
-    assert "templates: built-in for social, local" in shown
+    assert "social: built-in" in shown and "local: built-in" in shown
     variables = cli("templates", "variables").stdout.split()
     assert variables == sorted(TEMPLATE_VARIABLES)
 

@@ -241,7 +241,7 @@ async def test_remove_is_refused_with_children_or_jobs_unless_forced(cg: Client)
     await cg.add_client("location", parent="brand")
     await cg.set_strategy("location", V1)
     await cg.generate(client="location", topic=TOPIC, content_type="blog")
-    with pytest.raises(Conflict, match="has 2 child client"):
+    with pytest.raises(Conflict, match="has 2 descendant client"):
         await cg.remove_client("agency")
     with pytest.raises(Conflict, match="1 job"):
         await cg.remove_client("location")

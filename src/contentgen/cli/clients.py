@@ -3,6 +3,7 @@ export, import."""
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -85,17 +86,21 @@ def show(client: ClientArg, as_json: Annotated[bool, typer.Option("--json")] = F
     out.print(f"strategy: v{setup.strategy_version} of {escape(origin)}" if origin else
               "strategy: none (built-in defaults)")  # fmt: skip
     for path, value in _flat(setup.config.model_dump(exclude_none=True)):
-        out.print(f"  {path}: {escape(repr(value))}  {tag(setup.origins.get(path, '?'))}")
+        shown = escape(json.dumps(value, ensure_ascii=False))
+        out.print(f"  {path}: {shown}  {tag(setup.origins.get(path, '?'))}")
     for title, items in (("seo rules", setup.seo_rules), ("preferences", setup.preferences)):
         out.print(f"{title}:" + ("" if items else " -"))
         for key, item in items.items():
             out.print(f"  {escape(key)}: {escape(item.value)}  {tag(item.origin)}")
     from contentgen.models import ContentType
 
-    types = ", ".join(t.value for t in ContentType if t not in setup.templates)
-    out.print("templates:" + (f" built-in for {types}" if types else ""))
-    for ctype, tpl in setup.templates.items():
-        out.print(f"  {ctype.value}: v{tpl.version}  {tag(setup.template_origins[ctype])}")
+    out.print("templates:")
+    for ctype in ContentType:
+        tpl = setup.templates.get(ctype)
+        if tpl is None:
+            out.print(f"  {ctype.value}: built-in")
+        else:
+            out.print(f"  {ctype.value}: v{tpl.version}  {tag(setup.template_origins[ctype])}")
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

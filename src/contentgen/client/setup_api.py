@@ -176,8 +176,9 @@ class SetupApi:
         jobs = {c.id: await self.storage.count_jobs(c.id) for c in doomed}
         if not force and (len(doomed) > 1 or jobs[client.id]):
             raise Conflict(
-                f"client {client.name!r} has {len(doomed) - 1} child client(s) and "
-                f"{jobs[client.id]} job(s); pass --force (force=True) to remove them too",
+                f"client {client.name!r} has {len(doomed) - 1} descendant client(s) and "
+                f"{jobs[client.id]} job(s); remove with --force (force=True) to delete "
+                "them too",
                 client=client.name,
             )
         report = []
