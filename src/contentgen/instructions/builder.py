@@ -126,9 +126,12 @@ class InstructionsModule:
 
     # prompts ---------------------------------------------------------------------------------
     async def build(
-        self, request: PromptRequest, setup: EffectiveSetup | None = None
+        self, request: PromptRequest, setup: EffectiveSetup | None = None, *, cache: bool = True
     ) -> BuiltPrompt:
-        """The prompt for a request; ``setup`` (already resolved) skips the strategy cache."""
+        """The prompt for a request; ``setup`` (already resolved) skips the strategy cache.
+
+        ``cache=False`` skips the prompt cache: a batch's rows have distinct topics, so a
+        lookup would never hit and each store would only cost time."""
         if setup is None or setup.client.id != request.client_id:
             setup = await self.setup_for(request.client_id)
         plan = make_plan(request, setup)
@@ -143,6 +146,9 @@ class InstructionsModule:
             refined=False,
             strategy_version=setup.strategy_version,
         )
+        if not cache:
+            prompt = render_template(body, self._variables(request, setup, plan))
+            return BuiltPrompt(prompt, metadata, plan, setup)
         canonical = json.dumps(
             [request.model_dump(mode="json"), setup.fingerprint(), template_version],
             sort_keys=True,
