@@ -12,8 +12,7 @@ from typing import Any, Protocol
 
 import pytest
 import structlog
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from contentgen.cli.app import app
 from contentgen.client.local import Client

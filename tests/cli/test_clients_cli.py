@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from click.testing import Result
+from typer.testing import Result
 
 from contentgen.client.local import Client
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import Result
+from typer.testing import Result
 
 from contentgen.client.local import Client
 

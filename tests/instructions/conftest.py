@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from contentgen.cache import DiskCache, MemoryCache
+from contentgen.cache import Cache, DiskCache, MemoryCache
 from contentgen.client.local import Client
 from contentgen.llm.fake import FakeLLM
 from contentgen.settings import Settings
-from contentgen.storage import MemoryStorage, SqliteStorage
+from contentgen.storage import MemoryStorage, SqliteStorage, Storage
 
 LONG_TTL = 3600
 
@@ -34,6 +34,8 @@ def make_cg(request: pytest.FixtureRequest, tmp_path: Path) -> MakeClient:
             prompt_cache_ttl=LONG_TTL,
             **settings,
         )
+        backend: Storage
+        cache: Cache
         if request.param == "memory":
             backend, cache = MemoryStorage(), MemoryCache()
         else:

@@ -14,7 +14,14 @@ from contentgen.client.local import Client
 from contentgen.errors import PromptJobNotFound
 from contentgen.instructions.defaults import BUILTIN_TEMPLATE_VERSION
 from contentgen.llm.fake import FakeLLM
-from contentgen.models import ContentType, JobStatus, PromptJob, PromptRequest, StrategyConfig
+from contentgen.models import (
+    ContentType,
+    JobStatus,
+    PromptJob,
+    PromptRequest,
+    SeoRule,
+    StrategyConfig,
+)
 from contentgen.settings import Settings
 from contentgen.storage import MemoryStorage
 
@@ -198,7 +205,7 @@ async def test_a_setup_read_during_a_change_is_not_cached(tmp_path: object) -> N
     class Gated(MemoryStorage):
         gate: asyncio.Event | None = None
 
-        async def list_seo_rules(self, client_id: uuid.UUID) -> list:  # type: ignore[type-arg]
+        async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
             if self.gate is not None:
                 await self.gate.wait()
             return await super().list_seo_rules(client_id)
