@@ -23,11 +23,27 @@ def configure(level: str) -> None:
         _apply()
 
 
+def _below_level(logger: Any, method: str, event: Any) -> Any:
+    """Drop events under the chosen level. A processor, not a filtering wrapper class, so that
+    ``structlog.testing.capture_logs`` (which swaps the processors) still sees every event."""
+    import structlog
+
+    if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < _state["level"]:
+        raise structlog.DropEvent
+    return event
+
+
 def _apply() -> None:
     import structlog
 
     structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(_state["level"]),
+        processors=[
+            _below_level,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=None,
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

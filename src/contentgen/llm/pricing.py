@@ -9,11 +9,11 @@ once per process.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
+from contentgen.llm._packages import package_dirs
 from contentgen.logs import get_logger
 
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
@@ -24,19 +24,7 @@ FREE_PREFIXES = ("local/", "fake/")
 
 def price_map_path() -> Path | None:
     """Where litellm's bundled price map is, or None when litellm is not installed."""
-    try:
-        spec = importlib.util.find_spec("litellm")
-    except (ImportError, ValueError):
-        return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        folders = [Path(p) for p in spec.submodule_search_locations]
-    elif spec.origin:
-        folders = [Path(spec.origin).parent]
-    else:
-        return None
-    for folder in folders:
+    for folder in package_dirs("litellm"):
         candidate = folder / PRICE_MAP_FILE
         if candidate.is_file():
             return candidate
