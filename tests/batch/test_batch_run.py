@@ -170,3 +170,40 @@ async def test_crash_mid_run_marks_running_jobs_for_rerun(tmp_path: Path) -> Non
         summary = await run_file(cg, path, out, resume=True)
     done_before = sum(j.status is JobStatus.COMPLETED for j in jobs)
     assert summary.done == 6 and fake.calls == 6 - done_before
+
+
+class _PeakCounter(FakeLLM):
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.peak = 0
+
+    async def complete(self, prompt: str, *, model: str, params: object = None) -> Completion:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        await asyncio.sleep(0.01)
+        self.running -= 1
+        return await super().complete(prompt, model=model)
+
+
+async def test_concurrency_bounds_calls_in_flight_and_strategy_loads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contentgen.instructions import setup as setup_module
+
+    loads: list[object] = []
+    real = setup_module.resolve_setup
+
+    async def counting(storage: object, client_id: object) -> object:
+        loads.append(client_id)
+        return await real(storage, client_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("contentgen.instructions.builder.resolve_setup", counting)
+    path = write_csv(tmp_path / "in.csv", good_rows(20))
+    llm = _PeakCounter()
+    async with make_client(tmp_path, llm) as cg:
+        await cg.add_client("acme")
+        prepare_out_dir(tmp_path / "out", resume=False)
+        summary = await run_file(cg, path, tmp_path / "out", concurrency=4)
+    assert summary.done == 20 and llm.peak == 4
+    assert len(loads) == 1  # one client, one strategy load for the whole batch
