@@ -93,9 +93,10 @@ async def test_defaults_to_openai_api() -> None:
     ],
 )
 async def test_malformed_answers_are_provider_errors(response: httpx.Response) -> None:
-    llm = OpenAICompatBackend(Settings(api_base="http://llm.test/v1", retry_wait=0))
+    # https: the httpx path (plain http:// uses the built-in HTTP/1.1 client, see below)
+    llm = OpenAICompatBackend(Settings(api_base="https://llm.test/v1", retry_wait=0))
     with respx.mock() as router:
-        route = router.post("http://llm.test/v1/chat/completions").mock(return_value=response)
+        route = router.post("https://llm.test/v1/chat/completions").mock(return_value=response)
         with pytest.raises(ProviderError) as info:
             await llm.complete("hi", model=MODEL)
     await llm.aclose()

@@ -59,9 +59,20 @@ def write_piece(directory: Path, name: str, job: Job, client_name: str, fmt: str
         )
         body = f"---\n{head}---\n\n{job.result.content}"
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(body, encoding="utf-8")
+    _write_bytes(tmp, body.encode("utf-8"))
     os.replace(tmp, path)
     return path
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """``path.write_bytes`` without the buffered file object (half its cost; one per row)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 class ResultsWriter:

@@ -8,14 +8,17 @@ server, OpenRouter and anything else that speaks the chat completions API. Price
 
 from __future__ import annotations
 
+import json
 import time
 from functools import partial
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 
 from contentgen.errors import ProviderError, ProviderUnavailable
 from contentgen.llm import pricing
+from contentgen.llm._http1 import Http1Pool, usable_for
 from contentgen.llm.base import Completion, CompletionParams
 from contentgen.llm.retry import UNREACHABLE_HINT, call_with_retries, scrub, with_hint
 from contentgen.logs import get_logger
@@ -55,12 +58,12 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
-def _server_message(response: httpx.Response) -> str:
+def _server_message(status: int, body: bytes) -> str:
     """The error message of an OpenAI-style error body, else the start of the body."""
     try:
-        data = response.json()
+        data = json.loads(body)
     except ValueError:
-        return response.text[:300].strip() or response.reason_phrase
+        return body.decode("utf-8", "replace")[:300].strip() or _reason(status)
     if isinstance(data, dict):
         error = data.get("error")
         if isinstance(error, dict) and error.get("message"):
@@ -70,6 +73,13 @@ def _server_message(response: httpx.Response) -> str:
         if data.get("message"):
             return str(data["message"])
     return str(data)[:300]
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"status {status}"
 
 
 def _parse(data: Any) -> tuple[str, int, int]:
@@ -94,14 +104,20 @@ class OpenAICompatBackend:
         self._key = settings.api_key.get_secret_value() if settings.api_key else None
         self._max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
+        # Plain http:// (a local server) skips httpx: ~1 ms less CPU per call (see _http1).
+        self._raw = usable_for(self._base)
+        self._pool: Http1Pool | None = None
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            headers = {"Accept": "application/json"}
-            if self._key:
-                headers["Authorization"] = f"Bearer {self._key}"
             self._client = httpx.AsyncClient(
-                headers=headers,
+                headers=self._headers(),
                 timeout=httpx.Timeout(self._settings.llm_timeout),
                 limits=httpx.Limits(
                     max_connections=self._max_connections,
@@ -110,14 +126,26 @@ class OpenAICompatBackend:
             )
         return self._client
 
-    async def _post(self, body: dict[str, Any]) -> tuple[str, int, int]:
+    async def _send(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        if self._raw:
+            if self._pool is None:
+                self._pool = Http1Pool(
+                    self._base, self._headers(), timeout=self._settings.llm_timeout,
+                    max_connections=self._max_connections,
+                )  # fmt: skip
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            return await self._pool.post("/chat/completions", data.encode())
         response = await self._http().post(f"{self._base}/chat/completions", json=body)
-        if response.status_code >= 400:
-            raise HTTPFailure(response.status_code, _server_message(response))
+        return response.status_code, response.content
+
+    async def _post(self, body: dict[str, Any]) -> tuple[str, int, int]:
+        status, content = await self._send(body)
+        if status >= 400:
+            raise HTTPFailure(status, _server_message(status, content))
         try:
-            data = response.json()
+            data = json.loads(content)
         except ValueError as exc:
-            raise HTTPFailure(response.status_code, "response body is not JSON") from exc
+            raise HTTPFailure(status, "response body is not JSON") from exc
         return _parse(data)
 
     def _translate(self, model: str, exc: Exception, attempts: int) -> ProviderError:
@@ -194,6 +222,9 @@ class OpenAICompatBackend:
         )
 
     async def aclose(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.aclose()
         if self._client is not None:
             await self._client.aclose()
             self._client = None

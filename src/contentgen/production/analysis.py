@@ -98,8 +98,12 @@ class Compliance:
         return "; ".join(self.notes)
 
 
-def check_compliance(text: str, plan: WritingPlan, words: int) -> Compliance:
-    """How the piece measures against the plan (word range, sections, keywords)."""
+def check_compliance(
+    text: str, plan: WritingPlan, words: int, used: list[str] | None = None
+) -> Compliance:
+    """How the piece measures against the plan (word range, sections, keywords).
+
+    ``used`` is ``keywords_used(text, plan.keywords)`` when the caller has it already."""
     notes = [f"{words} words (target {plan.min_words}-{plan.max_words})"]
     if words < plan.min_words:
         notes.append("below the minimum word count")
@@ -109,7 +113,8 @@ def check_compliance(text: str, plan: WritingPlan, words: int) -> Compliance:
     missing = [s for s in plan.sections if s.lower() not in headings]
     if missing:
         notes.append("missing sections: " + ", ".join(missing))
-    unused = [k for k in plan.keywords if k not in keywords_used(text, plan.keywords)]
+    found = set(keywords_used(text, plan.keywords) if used is None else used)
+    unused = [k for k in plan.keywords if k not in found]
     if unused:
         notes.append("keywords not used: " + ", ".join(unused))
     return Compliance(notes)

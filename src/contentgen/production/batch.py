@@ -1,9 +1,10 @@
 """The batch engine: many requests through the pipeline with bounded concurrency.
 
-Requests stream in; at most ``concurrency`` jobs are in flight; outcomes stream out as jobs
-finish (not in input order). Each request's identity (``ContentRequest.identity()``) is stored
-on its job, so a resumed batch reuses completed jobs and never pays twice. A stop event ends
-intake: running jobs finish; cancelled ones are marked failed ("interrupted") for re-run.
+Requests stream in; at most ``concurrency`` model calls are in flight (and a few more jobs,
+prepared ahead); outcomes stream out as jobs finish (not in input order). Each request's
+identity (``ContentRequest.identity()``) is stored on its job, so a resumed batch reuses
+completed jobs and never pays twice. A stop event ends intake: running jobs finish;
+cancelled ones are marked failed ("interrupted") for re-run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 
 from contentgen.errors import ContentgenError
-from contentgen.instructions.builder import InstructionsModule
+from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.logs import get_logger
 from contentgen.models import ContentRequest, Job, JobStatus
@@ -24,6 +25,11 @@ from contentgen.storage.base import Storage
 
 log = get_logger()
 INTERRUPTED = "interrupted before it finished; re-run the batch with --resume"
+
+
+def prefetch(concurrency: int) -> int:
+    """Jobs a batch keeps ready beyond its calls in flight (see ``BatchEngine.run``)."""
+    return max(1, concurrency // 4)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,14 @@ class BatchEngine:
             self._setups[client_id] = setup
         return setup
 
+    async def _prepare(self, job: Job) -> tuple[Job, BuiltPrompt | None]:
+        try:
+            setup = await self._setup(job.client_id)
+        except Exception as exc:  # storage failure: this row cannot run
+            error = f"{type(exc).__name__}: {exc}"
+            return job.model_copy(update={"status": JobStatus.FAILED, "error": error}), None
+        return await self.pipeline.prepare(job, setup)
+
     async def run(
         self,
         requests: AsyncIterable[tuple[int, ContentRequest]],
@@ -69,13 +83,17 @@ class BatchEngine:
         outcomes: asyncio.Queue[BatchOutcome | BaseException | None] = asyncio.Queue(
             maxsize=self.concurrency * 4
         )
-        slots = asyncio.Semaphore(self.concurrency)
+        # ``concurrency`` bounds model calls in flight. Jobs in flight may exceed it by a few
+        # (PREFETCH): the next jobs are created while calls run, so a finished call's slot is
+        # taken at once, and storing/analysing results happens outside the call slots.
+        calls = asyncio.Semaphore(self.concurrency)
+        slots = asyncio.Semaphore(self.concurrency + prefetch(self.concurrency))
         running: dict[asyncio.Task[None], Job] = {}
         creating: list[Job] = []
 
-        async def run_one(index: int, job: Job) -> None:
+        async def run_one(index: int, job: Job, built: BuiltPrompt) -> None:
             try:
-                done = await self.pipeline.run(job, await self._setup(job.client_id))
+                done = await self.pipeline.write(job, built, call_slots=calls)
             except asyncio.CancelledError:
                 done = await asyncio.shield(self.storage.fail_job(job.id, INTERRUPTED, []))
                 await outcomes.put(BatchOutcome(index, done))
@@ -102,11 +120,15 @@ class BatchEngine:
                 if stop.is_set():
                     slots.release()
                     break
-                job = Job(params=request, request_key=key)
+                job, built = await self._prepare(Job(params=request, request_key=key))
                 creating.append(job)  # known before the await, so a cancel cannot lose it
-                await self.storage.create_job(job)
+                await self.storage.create_job(job)  # stored already started (or failed)
                 creating.clear()
-                task = asyncio.create_task(run_one(index, job))
+                if built is None:
+                    slots.release()
+                    await outcomes.put(BatchOutcome(index, job))
+                    continue
+                task = asyncio.create_task(run_one(index, job, built))
                 running[task] = job
                 task.add_done_callback(lambda t: running.pop(t, None))
             if running:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
 from contentgen.errors import ContentgenError
-from contentgen.instructions.builder import InstructionsModule
+from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.registry import BackendRegistry, choose_model
 from contentgen.logs import get_logger
 from contentgen.models import (
     ContentResult,
     Job,
+    JobStatus,
     LlmUsage,
     ResultMetadata,
     TokenUsage,
@@ -26,12 +28,17 @@ from contentgen.production.analysis import (
     make_title,
     word_count,
 )
-from contentgen.production.ratelimit import RateLimits
+from contentgen.production.ratelimit import BoundedLLM, RateLimits
 from contentgen.production.writer import write_piece
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
 
 log = get_logger()
+
+
+def log_started(job: Job) -> None:
+    log.info("content_request_started", job_id=str(job.id), client_id=str(job.client_id),
+             content_type=job.params.content_type.value)  # fmt: skip
 
 
 def readable_error(exc: BaseException) -> str:
@@ -59,8 +66,7 @@ class Pipeline:
 
         ``setup`` lets a batch resolve each client's strategy once for many jobs."""
         request = job.params
-        log.info("content_request_started", job_id=str(job.id), client_id=str(job.client_id),
-                 content_type=request.content_type.value)  # fmt: skip
+        log_started(job)
         try:
             built = await self.instructions.build(request.prompt_request(), setup)
         except Exception as exc:
@@ -70,6 +76,39 @@ class Pipeline:
         ):
             current = await self.storage.get_job(job.id)
             return current if current is not None else job
+        return await self.write(job, built)
+
+    async def prepare(
+        self, job: Job, setup: EffectiveSetup | None
+    ) -> tuple[Job, BuiltPrompt | None]:
+        """Build the prompt of a job that is not stored yet (a batch row).
+
+        Returns the job as it should be stored: in_progress with the setup's versions, or
+        failed with the reason when no prompt could be built. A batch stores each row's job
+        once, already started, instead of creating then starting it (one storage round trip
+        less per row). The prompt cache is skipped: distinct rows never hit it."""
+        log_started(job)
+        try:
+            built = await self.instructions.build(job.params.prompt_request(), setup, cache=False)
+        except Exception as exc:
+            error = readable_error(exc)
+            log.warning("content_request_failed", job_id=str(job.id), error=error)
+            return job.model_copy(update={"status": JobStatus.FAILED, "error": error}), None
+        update = {
+            "status": JobStatus.IN_PROGRESS,
+            "strategy_version": built.metadata.strategy_version,
+            "template_version": built.metadata.template_version,
+        }
+        return job.model_copy(update=update), built
+
+    async def write(
+        self, job: Job, built: BuiltPrompt, *, call_slots: asyncio.Semaphore | None = None
+    ) -> Job:
+        """Call the model for a started (in_progress) job and store the result or failure.
+
+        The second half of ``run``; a batch calls it for jobs it stored already started, with
+        ``call_slots`` bounding the model calls in flight across its jobs."""
+        request = job.params
         choice = choose_model(
             self.settings, model=request.model, provider=request.llm_provider,
             priority=request.priority.value,
@@ -77,6 +116,8 @@ class Pipeline:
         started = time.perf_counter()
         try:
             llm = self.limits.wrap(choice.model, self.llms.get(choice.model))
+            if call_slots is not None:
+                llm = BoundedLLM(llm, call_slots)
             text, calls = await write_piece(
                 llm, choice.model, built, request.topic, local_cap=self.settings.local_max_tokens
             )
@@ -86,6 +127,7 @@ class Pipeline:
         title = first_heading(text) or make_title(request.topic)
         content = drop_repeats(ensure_title(text, title))
         words = word_count(content)
+        used = keywords_used(content, built.plan.keywords)
         last = calls[-1]
         usage = [
             LlmUsage(
@@ -100,7 +142,7 @@ class Pipeline:
             title=title,
             metadata=ResultMetadata(
                 word_count=words,
-                keywords_used=keywords_used(content, built.plan.keywords),
+                keywords_used=used,
                 llm_provider=last.provider,
                 model=last.model,
                 generation_cost=round(sum(c.cost for c in calls), 10),
@@ -109,7 +151,7 @@ class Pipeline:
                     input=sum(c.input_tokens for c in calls),
                     output=sum(c.output_tokens for c in calls),
                 ),
-                seo_notes=str(check_compliance(content, built.plan, words)),
+                seo_notes=str(check_compliance(content, built.plan, words, used)),
             ),
         )
         done = await self.storage.complete_job(job.id, result, usage)

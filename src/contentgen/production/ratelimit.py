@@ -1,4 +1,5 @@
-"""Requests-per-minute limits per model (setting ``rpm_limits``), as an ``LLM`` wrapper."""
+"""Limits on model calls, as ``LLM`` wrappers: requests per minute per model (setting
+``rpm_limits``) and calls in flight (a batch's ``--concurrency``)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,22 @@ class RateLimits:
     def wrap(self, model: str, llm: LLM) -> LLM:
         limiter = self._limiters.get(model)
         return llm if limiter is None else RateLimitedLLM(llm, limiter)
+
+
+class BoundedLLM:
+    """Holds one of ``slots`` during each call: bounds calls in flight, while the work around
+    the calls (prompts, storage, analysis) runs outside the bound."""
+
+    def __init__(self, inner: LLM, slots: asyncio.Semaphore) -> None:
+        self.inner = inner
+        self.slots = slots
+        self.long_form = inner.long_form
+
+    async def complete(
+        self, prompt: str, *, model: str, params: CompletionParams | None = None
+    ) -> Completion:
+        async with self.slots:
+            return await self.inner.complete(prompt, model=model, params=params)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

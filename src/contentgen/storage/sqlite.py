@@ -4,17 +4,25 @@ One connection, used from one dedicated worker thread: every operation is a coro
 hands a small synchronous function to that thread, so operations are serialized without locks
 and the event loop never blocks on disk. WAL with ``synchronous=NORMAL`` makes each commit cheap;
 each call is one statement or one transaction.
+
+Operations queue up in order and the worker runs every queued one per wake-up, handing the
+results back in one event-loop callback: under load (a batch at 32 calls in flight) one
+thread round trip serves several operations instead of one each (each costs ~85 µs of CPU
+and wakes both threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from contentgen.errors import ContentgenError, StorageError
 from contentgen.logs import get_logger
@@ -40,6 +48,13 @@ from contentgen.storage._migrate import load_migrations, migrate
 
 T = TypeVar("T")
 Conn = sqlite3.Connection
+
+
+@dataclass(frozen=True)
+class _Op(Generic[T]):
+    fn: Callable[[Conn], T]
+    future: asyncio.Future[T]
+
 
 log = get_logger(__name__)
 
@@ -88,6 +103,9 @@ class SqliteStorage:
         self._conn: Conn | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lifecycle = asyncio.Lock()
+        # Operations waiting for the worker; appended on the loop, taken by the worker.
+        self._queue: deque[_Op[Any]] = deque()
+        self._draining = False  # a drain is submitted and has not reported back yet
 
     def __repr__(self) -> str:
         return f"SqliteStorage({str(self.path)!r})"
@@ -116,9 +134,12 @@ class SqliteStorage:
                 return
             self._conn = self._executor = None
             try:
+                # queued behind any drain already submitted, so it runs after those operations
                 await asyncio.get_running_loop().run_in_executor(executor, _close, conn)
             finally:
                 executor.shutdown(wait=False)
+                if not self._draining:
+                    self._fail_queued()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -131,12 +152,68 @@ class SqliteStorage:
         conn, executor = self._conn, self._executor
         if conn is None or executor is None:
             raise checks.not_open(repr(self))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.append(_Op(fn, future))
+        if not self._draining:
+            self._submit_drain(conn, executor, loop)
         try:
-            return await asyncio.get_running_loop().run_in_executor(executor, fn, conn)
+            return await future
         except ContentgenError:
             raise
         except sqlite3.Error as exc:
             raise StorageError(f"database error in {self.path}: {exc}") from exc
+
+    def _drain(self, conn: Conn, loop: asyncio.AbstractEventLoop) -> None:
+        """Worker thread: run every queued operation in order; report back once."""
+        done: list[tuple[_Op[Any], Any, BaseException | None]] = []
+        while self._queue:
+            op = self._queue.popleft()
+            if op.future.cancelled():  # as with run_in_executor: not started, never runs
+                continue
+            try:
+                done.append((op, op.fn(conn), None))
+            except BaseException as exc:  # handed to the caller, raised there
+                done.append((op, None, exc))
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(self._settle, done)
+
+    def _settle(self, done: list[tuple[_Op[Any], Any, BaseException | None]]) -> None:
+        """Event loop: resolve the drained operations; start another drain if more queued."""
+        for op, result, error in done:
+            if op.future.done():  # the caller was cancelled; the operation still ran
+                continue
+            if error is None:
+                op.future.set_result(result)
+            else:
+                op.future.set_exception(error)
+        self._draining = False
+        if self._queue:
+            conn, executor = self._conn, self._executor
+            if conn is None or executor is None:
+                self._fail_queued()
+            else:
+                self._submit_drain(conn, executor, asyncio.get_running_loop())
+
+    def _submit_drain(
+        self, conn: Conn, executor: ThreadPoolExecutor, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self._draining = True
+        try:
+            executor.submit(self._drain, conn, loop)
+        except RuntimeError as exc:  # the executor is shut down: fail what is queued
+            self._draining = False
+            while self._queue:
+                op = self._queue.popleft()
+                if not op.future.done():
+                    op.future.set_exception(exc)
+
+    def _fail_queued(self) -> None:
+        """Operations queued while the storage closed: they never ran."""
+        while self._queue:
+            op = self._queue.popleft()
+            if not op.future.done():
+                op.future.set_exception(checks.not_open(repr(self)))
 
     # clients ------------------------------------------------------------------------------------
     async def add_client(self, client: Client) -> Client:

@@ -1,0 +1,79 @@
+"""Batch orchestration overhead against a local OpenAI-compatible server with fixed latency.
+
+Run: python benchmarks/batch_overhead.py [--rows 2000] [--concurrency 32] [--delay 0.05]
+Target (issue 4): wall <= 1.10 x ideal, where ideal = rows / concurrency x delay
+(2,000 / 32 x 50 ms = 3.125 s) on the 2-core reference machine.
+
+The server (``python -m contentgen.testing.openai_server``) runs as a separate process and
+answers every chat call after ``--delay`` seconds. The batch runs as a user would run it:
+``Client.from_settings`` with ``CONTENTGEN_MODEL=openai/gpt-4o-mini`` and
+``CONTENTGEN_API_BASE`` pointing at the server (so the plain-HTTP ``OpenAICompatBackend`` is
+used), SQLite and the disk cache in a temporary ``CONTENTGEN_HOME``, and
+``contentgen.batch.runner.run_file`` over a generated CSV writing into a temporary directory.
+Only ``run_file`` is timed (not start-up or opening the database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from _batch_common import run, write_csv
+
+from contentgen.settings import Settings
+
+TARGET = 1.10
+
+
+def start_server(delay: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0",
+         "--delay", str(delay)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("listening on "):
+        proc.kill()
+        sys.exit(f"the fake server did not start: {line!r}")
+    return proc, line.removeprefix("listening on ").strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--delay", type=float, default=0.05, help="server latency, seconds")
+    args = parser.parse_args()
+    server, base_url = start_server(args.delay)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            os.environ.update(
+                CONTENTGEN_HOME=str(home / "home"),
+                CONTENTGEN_MODEL="openai/gpt-4o-mini",
+                CONTENTGEN_API_BASE=base_url,
+            )
+            csv_path = write_csv(home / "rows.csv", args.rows)
+            result = run(Settings(), csv_path, home / "out", concurrency=args.concurrency)
+    finally:
+        server.terminate()
+        server.wait()
+    if result.done != args.rows:
+        sys.exit(f"expected {args.rows} completed rows, got {result.done} completed, "
+                 f"{result.failed} failed")  # fmt: skip
+    ideal = args.rows / args.concurrency * args.delay
+    ratio = result.wall / ideal
+    print(f"rows {args.rows}  concurrency {args.concurrency}  server delay "
+          f"{args.delay * 1000:.0f} ms  cpu {result.cpu:.2f} s "
+          f"({1000 * result.cpu / args.rows:.3f} ms/row)")  # fmt: skip
+    print(f"wall {result.wall:.3f} s  ideal {ideal:.3f} s  ratio {ratio:.3f}  "
+          f"(target <= {TARGET:.2f}: {'met' if ratio <= TARGET else 'NOT met'})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
