@@ -15,13 +15,28 @@ from pathlib import Path
 from contentgen.batch.runner import prepare_out_dir, run_file
 from contentgen.cli.common import configure_logging
 from contentgen.client.local import Client
-from contentgen.llm.base import LLM
+from contentgen.llm.base import LLM, Completion, CompletionParams
+from contentgen.llm.fake import FakeLLM
 from contentgen.settings import Settings
 
 #: Named clients the generated CSV uses besides the default client (empty ``client`` cell).
 CLIENTS = ("acme", "globex", "initech")
 _TYPES = ("blog", "social", "local")
 _KEYWORDS = ("solar;roof", "heat pump|efficiency", "insulation", "battery;storage|backup", "")
+
+
+class InstantLLM(FakeLLM):
+    """``FakeLLM`` (answers at once with an article built from the prompt) that forgets its
+    calls: its ``history`` would otherwise keep every prompt of a 100,000-row run — memory of
+    the test double, not of the batch."""
+
+    async def complete(
+        self, prompt: str, *, model: str, params: CompletionParams | None = None
+    ) -> Completion:
+        try:
+            return await super().complete(prompt, model=model, params=params)
+        finally:
+            self.history.clear()
 
 
 def write_csv(path: Path, rows: int) -> Path:

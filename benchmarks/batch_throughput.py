@@ -5,7 +5,7 @@ Target (issue 4): >= 500 jobs/s on the 2-core reference machine.
 
 Everything but the model is real: the CSV is read and validated, each row becomes a job in
 SQLite (the default storage, in a temporary CONTENTGEN_HOME, with the default disk cache),
-the prompt is built from the client's strategy, ``FakeLLM`` answers at once, the result is
+the prompt is built from the client's strategy, a ``FakeLLM`` answers at once, the result is
 analysed and stored, and a Markdown file plus a results.csv line are written per row.
 """
 
@@ -16,9 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _batch_common import run, write_csv
+from _batch_common import InstantLLM, run, write_csv
 
-from contentgen.llm.fake import FakeLLM
 from contentgen.settings import Settings
 
 TARGET = 500.0
@@ -34,7 +33,7 @@ def main() -> None:
         settings = Settings(home=home / "home", model="openai/gpt-4o-mini")
         csv_path = write_csv(home / "rows.csv", args.rows)
         result = run(settings, csv_path, home / "out", concurrency=args.concurrency,
-                     llm=FakeLLM())  # fmt: skip
+                     llm=InstantLLM())  # fmt: skip
         files = len(list((home / "out").glob("*.md")))
     if result.done != args.rows or files != args.rows:
         sys.exit(f"expected {args.rows} completed rows and files, got {result.done} "

@@ -94,7 +94,11 @@ def batch(
                 loop.remove_signal_handler(sig)
         return summary, plan, stop.is_set()
 
-    summary, plan, stopped = run(work)
+    try:
+        summary, plan, stopped = run(work)
+    except asyncio.CancelledError:  # a second Ctrl-C cancelled the running calls
+        fail("interrupted: running calls were cancelled and marked for re-run; re-run with "
+             "--resume to finish the rest", code=130)  # fmt: skip
     if summary is None:
         fail(f"no valid rows to run ({plan.rejected} rejected; see {out_dir}/rejected.csv)")
     _print_summary(summary, plan.rejected, out_dir, as_json)
