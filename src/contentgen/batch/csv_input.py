@@ -37,12 +37,16 @@ _KEYWORD_SEPARATORS = (";", "|")
 
 @dataclass(frozen=True)
 class Row:
-    """A row whose fields passed validation (the client is still a name or UUID)."""
+    """A row whose fields passed validation (the client is still a name or UUID).
+
+    ``request`` is the validated request with a placeholder ``client_id``: the caller
+    substitutes the resolved client's id (``model_copy``) instead of validating again."""
 
     number: int
     client: str | None
     fields: dict[str, Any]
     raw: dict[str, str]
+    request: ContentRequest
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,14 @@ def parse_row(number: int, raw: dict[str, str], mapping: dict[str, str]) -> Row 
         else:
             fields[field] = cell
     try:
-        ContentRequest(client_id=_PLACEHOLDER, **fields)
+        request = ContentRequest(client_id=_PLACEHOLDER, **fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "row"
         column = next((c for c, f in mapping.items() if f == field), field)
         reason = str(first["msg"]).removeprefix("Value error, ")
         return Rejection(number, _COLUMN_OF_FIELD.get(column, column), reason, raw)
-    return Row(number, client, fields, raw)
+    return Row(number, client, fields, raw, request)
 
 
 def read_rows(path: Path) -> Iterator[Row | Rejection]:

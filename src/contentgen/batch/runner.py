@@ -70,7 +70,7 @@ async def validated_rows(
             reason = f"no client named or with id {item.client!r} (see `contentgen clients list`)"
             yield Rejection(item.number, "client", reason, item.raw)
             continue
-        yield item, ContentRequest(client_id=client.id, **item.fields)
+        yield item, item.request.model_copy(update={"client_id": client.id})
 
 
 def csv_columns(path: Path) -> list[str]:

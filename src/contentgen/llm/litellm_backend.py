@@ -3,7 +3,7 @@
 litellm is imported on the first call, never at module import: it takes ~3.5 s and ~200 MB
 (MEASUREMENTS.md). Before that import ``LITELLM_LOCAL_MODEL_COST_MAP`` is defaulted to ``True``
 so litellm uses its bundled price map instead of fetching one over the network. litellm's own
-retries are switched off (``num_retries=0``); the shared tenacity policy in ``retry`` decides.
+retries are switched off (``num_retries=0``); the shared retry policy in ``retry`` decides.
 """
 
 from __future__ import annotations
