@@ -84,8 +84,9 @@ class BatchEngine:
             maxsize=self.concurrency * 4
         )
         # ``concurrency`` bounds model calls in flight. Jobs in flight may exceed it by a few
-        # (PREFETCH): the next jobs are created while calls run, so a finished call's slot is
-        # taken at once, and storing/analysing results happens outside the call slots.
+        # (``prefetch``): the next jobs are created while calls run, so a finished call's slot
+        # is taken at once, and storing/analysing results happens outside the call slots.
+        # A stop ends intake only: jobs already created (prepared ahead included) still run.
         calls = asyncio.Semaphore(self.concurrency)
         slots = asyncio.Semaphore(self.concurrency + prefetch(self.concurrency))
         running: dict[asyncio.Task[None], Job] = {}
