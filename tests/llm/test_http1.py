@@ -135,6 +135,14 @@ async def test_chunked_and_close_delimited_replies(
         assert len(server.requests) == 1
 
 
+async def test_interim_replies_are_skipped(
+    backend_for: Callable[[str], OpenAICompatBackend],
+) -> None:
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    async with RawServer(lambda _req: interim + response(COMPLETION)) as server:
+        assert (await backend_for(server.url).complete("a", model=MODEL)).text == "# Hi\n\nok"
+
+
 async def test_connection_close_header_opens_a_new_connection(
     backend_for: Callable[[str], OpenAICompatBackend],
 ) -> None:

@@ -170,15 +170,19 @@ class _Connection(asyncio.Protocol):
         assert waiter is not None
         if waiter.done():
             return
-        try:
-            parsed = _parse(self._buffer, eof=eof)
-        except httpx.RemoteProtocolError as exc:
-            waiter.set_exception(exc)
-            return
-        if parsed is not None:
+        while True:
+            try:
+                parsed = _parse(self._buffer, eof=eof)
+            except httpx.RemoteProtocolError as exc:
+                waiter.set_exception(exc)
+                return
+            if parsed is None:
+                return
             reply, used = parsed
             del self._buffer[:used]
-            waiter.set_result(reply)
+            if not 100 <= reply.status < 200:  # an interim 1xx reply: the real one follows
+                waiter.set_result(reply)
+                return
 
     async def exchange(self, request: bytes, timeout: float) -> _Reply:
         """Send ``request`` and wait for the whole reply (``ReadTimeout`` after ``timeout``)."""
