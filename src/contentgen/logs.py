@@ -13,11 +13,12 @@ import sys
 from typing import Any
 
 _state = {"level": logging.WARNING, "ours": False}
+_LEVELS = {name.lower(): number for name, number in logging.getLevelNamesMapping().items()}
 
 
 def configure(level: str) -> None:
     """Send events at ``level`` and above to stderr (what the CLI and the server use)."""
-    _state["level"] = logging.getLevelNamesMapping().get(level.upper(), logging.WARNING)
+    _state["level"] = _LEVELS.get(level.lower(), logging.WARNING)
     _state["ours"] = False
     if "structlog" in sys.modules:
         _apply()
@@ -28,7 +29,7 @@ def _below_level(logger: Any, method: str, event: Any) -> Any:
     ``structlog.testing.capture_logs`` (which swaps the processors) still sees every event."""
     import structlog
 
-    if logging.getLevelNamesMapping().get(method.upper(), logging.INFO) < _state["level"]:
+    if _LEVELS.get(method, logging.INFO) < _state["level"]:
         raise structlog.DropEvent
     return event
 

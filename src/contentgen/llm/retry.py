@@ -1,14 +1,13 @@
 """The retry policy shared by the remote backends.
 
-One attempt loop (exponential back-off from ``settings.retry_wait``) that retries only what
-the backend calls transient and turns the final failure into a ``ProviderError`` the backend
-builds. Secrets are scrubbed from every message that leaves here.
+Stop after N attempts, wait ``retry_wait * 2**(n-1)`` clamped to
+``[retry_wait, max(retry_wait, MAX_WAIT)]``, retry only what the backend calls transient, and
+turn the final failure into a ``ProviderError`` the backend builds. Secrets are scrubbed from
+every message that leaves here.
 
-A plain loop rather than tenacity: the same policy (stop after N attempts, wait
-``retry_wait * 2**(n-1)`` clamped to ``[retry_wait, max(retry_wait, MAX_WAIT)]``, retry only
-transient errors, re-raise the last), at a fraction of the CPU per call — tenacity's async
-iteration costs tens of microseconds per call even when the first attempt succeeds, which a
-batch pays hundreds of times a second.
+The first attempt is a plain call; tenacity runs the retries after a transient failure. A
+batch makes hundreds of calls a second and tenacity's async iteration costs tens of
+microseconds per call even when nothing fails, so the happy path does not enter it.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from contentgen.errors import ProviderError
 from contentgen.logs import get_logger
@@ -66,33 +67,58 @@ async def call_with_retries(
     """
     log = get_logger()
     longest = max(wait, MAX_WAIT)
-    made = 0
-    while True:
-        made += 1
-        try:
-            return await call()
-        except ProviderError:
-            raise
-        except Exception as exc:
-            if made >= attempts or not is_transient(exc):
-                error = translate(exc, made)
-                log.warning(
-                    "llm_failed",
-                    model=model,
-                    attempts=made,
-                    error=type(error).__name__,
-                    cause=type(exc).__name__,
-                )
-                raise error from exc
-            delay = backoff(made, wait, longest)
-            log.info(
-                "llm_retry",
-                model=model,
-                attempt=made,
-                error=type(exc).__name__,
-                wait_s=round(delay, 3),
-            )
+
+    def fail(exc: Exception, made: int) -> ProviderError:
+        error = translate(exc, made)
+        log.warning("llm_failed", model=model, attempts=made, error=type(error).__name__,
+                    cause=type(exc).__name__)  # fmt: skip
+        return error
+
+    def retryable(exc: BaseException) -> bool:
+        return not isinstance(exc, ProviderError) and is_transient(exc)
+
+    def log_retry(made: int, exc: BaseException | None, delay: float) -> None:
+        log.info("llm_retry", model=model, attempt=made, error=type(exc).__name__,
+                 wait_s=round(delay, 3))  # fmt: skip
+
+    try:
+        return await call()
+    except ProviderError:
+        raise
+    except Exception as exc:
+        if attempts <= 1 or not is_transient(exc):
+            raise fail(exc, 1) from exc
+        delay = backoff(1, wait, longest)
+        log_retry(1, exc, delay)
         await asyncio.sleep(delay)
+
+    # tenacity numbers its own attempts from 1; they are ours from 2.
+    def before_sleep(state: RetryCallState) -> None:
+        assert state.outcome is not None and state.next_action is not None
+        log_retry(state.attempt_number + 1, state.outcome.exception(), state.next_action.sleep)
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(attempts - 1),
+        wait=lambda state: backoff(state.attempt_number + 1, wait, longest),
+        retry=retry_if_exception(retryable),
+        before_sleep=before_sleep,
+        sleep=sleep,
+        reraise=True,
+    )
+    made = 1
+    try:
+        async for attempt in retrying:
+            with attempt:
+                made += 1
+                return await call()
+    except ProviderError:
+        raise
+    except Exception as exc:
+        raise fail(exc, made) from exc
+    raise AssertionError("unreachable: tenacity either returns or re-raises")
 
 
 def backoff(attempt: int, wait: float, longest: float) -> float:
