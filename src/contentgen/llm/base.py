@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from contentgen.logs import get_logger
+
 
 @dataclass(frozen=True)
 class CompletionParams:
@@ -41,3 +43,18 @@ class LLM(Protocol):
         """Run one completion. Raises ``ProviderError`` (after retries) on failure."""
 
     async def aclose(self) -> None: ...
+
+
+def logged_completion(backend: str, completion: Completion) -> Completion:
+    """Log the ``llm_call`` event every backend emits for a finished call; return the call."""
+    get_logger().info(
+        "llm_call",
+        backend=backend,
+        model=completion.model,
+        provider=completion.provider,
+        input_tokens=completion.input_tokens,
+        output_tokens=completion.output_tokens,
+        cost=completion.cost,
+        latency_ms=completion.latency_ms,
+    )
+    return completion

@@ -21,9 +21,8 @@ import httpx
 
 from contentgen.errors import ProviderError, ProviderUnavailable
 from contentgen.llm import pricing
-from contentgen.llm.base import Completion, CompletionParams
+from contentgen.llm.base import Completion, CompletionParams, logged_completion
 from contentgen.llm.retry import UNREACHABLE_HINT, call_with_retries, scrub, with_hint
-from contentgen.logs import get_logger
 from contentgen.settings import Settings
 
 #: litellm exception classes worth another attempt (looked up by name after the import).
@@ -210,24 +209,17 @@ class LiteLLMBackend:
         output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         cost = self._cost(model, response, input_tokens, output_tokens)
         provider = self._provider(model)
-        get_logger().info(
-            "llm_call",
-            backend="litellm",
-            model=model,
-            provider=provider,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=cost,
-            latency_ms=latency_ms,
-        )
-        return Completion(
-            text=str(text),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=cost,
-            latency_ms=latency_ms,
-            provider=provider,
-            model=model,
+        return logged_completion(
+            "litellm",
+            Completion(
+                text=str(text),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost=cost,
+                latency_ms=latency_ms,
+                provider=provider,
+                model=model,
+            ),
         )
 
     async def aclose(self) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from contentgen.errors import ConfigurationError, MissingExtra, ProviderError
 from contentgen.llm._packages import find_spec, package_dirs
-from contentgen.llm.base import Completion, CompletionParams
+from contentgen.llm.base import Completion, CompletionParams, logged_completion
 from contentgen.logs import get_logger
 from contentgen.settings import EMBEDDED_MODEL, Settings
 
@@ -190,24 +190,17 @@ class LocalLlamaBackend:
         usage = response.get("usage") or {}
         input_tokens = int(usage.get("prompt_tokens") or 0)
         output_tokens = int(usage.get("completion_tokens") or 0)
-        get_logger().info(
-            "llm_call",
-            backend="local",
-            model=model,
-            provider="local",
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=0.0,
-            latency_ms=latency_ms,
-        )
-        return Completion(
-            text=text,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=0.0,
-            latency_ms=latency_ms,
-            provider="local",
-            model=model,
+        return logged_completion(
+            "local",
+            Completion(
+                text=text,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost=0.0,
+                latency_ms=latency_ms,
+                provider="local",
+                model=model,
+            ),
         )
 
     async def aclose(self) -> None:

@@ -19,9 +19,8 @@ import httpx
 from contentgen.errors import ProviderError, ProviderUnavailable
 from contentgen.llm import pricing
 from contentgen.llm._http1 import Http1Pool, usable_for
-from contentgen.llm.base import Completion, CompletionParams
+from contentgen.llm.base import Completion, CompletionParams, logged_completion
 from contentgen.llm.retry import UNREACHABLE_HINT, call_with_retries, scrub, with_hint
-from contentgen.logs import get_logger
 from contentgen.settings import Settings
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
@@ -201,24 +200,17 @@ class OpenAICompatBackend:
         latency_ms = round((time.perf_counter() - started) * 1000)
         cost = pricing.cost(model, input_tokens, output_tokens)
         provider = provider_of(model)
-        get_logger().info(
-            "llm_call",
-            backend="openai_compat",
-            model=model,
-            provider=provider,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=cost,
-            latency_ms=latency_ms,
-        )
-        return Completion(
-            text=text,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost=cost,
-            latency_ms=latency_ms,
-            provider=provider,
-            model=model,
+        return logged_completion(
+            "openai_compat",
+            Completion(
+                text=text,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cost=cost,
+                latency_ms=latency_ms,
+                provider=provider,
+                model=model,
+            ),
         )
 
     async def aclose(self) -> None:
