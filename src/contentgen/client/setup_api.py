@@ -29,12 +29,12 @@ from contentgen.models import (
 from contentgen.storage.base import Storage
 
 DEFAULT_CLIENT = "default"
-DEFAULT_STRATEGY = StrategyConfig.model_validate(
-    {
-        "content_guidelines": {"citation_required": False},
-        "tone": {"formality": "professional", "voice": "friendly", "engagement": "informative"},
-    }
-)
+#: The strategy the ``default`` client gets when it is created (validated on use, not at
+#: import, to keep CLI start-up fast).
+DEFAULT_STRATEGY: dict[str, Any] = {
+    "content_guidelines": {"citation_required": False},
+    "tone": {"formality": "professional", "voice": "friendly", "engagement": "informative"},
+}
 
 
 #: What a pydantic error type means, in words a strategy author understands.
@@ -142,7 +142,10 @@ class SetupApi:
                 assert found is not None
                 return found
             await self.storage.add_strategy(
-                client.id, "default", DEFAULT_STRATEGY, ["default strategy"]
+                client.id,
+                "default",
+                StrategyConfig.model_validate(DEFAULT_STRATEGY),
+                ["default strategy"],
             )
         return client
 
