@@ -28,6 +28,7 @@ file twice therefore changes nothing the second time.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -291,25 +292,40 @@ async def _apply(api: SetupApi, plan: _Planned) -> list[str]:
             report.append(f"{name}: strategy version {after.version} is active")
     if plan.seo_rules is not None:
         own = {r.name: r.rule for r in await api.storage.list_seo_rules(client.id)}
-        for rule_name in own.keys() - plan.seo_rules.keys():
-            await api.remove_seo_rule(client.id, rule_name)
-            report.append(f"{name}: seo rule {rule_name!r} removed")
-        for rule_name, rule in plan.seo_rules.items():
-            if own.get(rule_name) != rule:
-                await api.set_seo_rule(client.id, rule_name, rule)
-                report.append(f"{name}: seo rule {rule_name!r} set")
+        report += await _sync_own(
+            f"{name}: seo rule", own, plan.seo_rules,
+            lambda k: api.remove_seo_rule(client.id, k),
+            lambda k, v: api.set_seo_rule(client.id, k, v),
+        )  # fmt: skip
     if plan.preferences is not None:
-        prefs = {p.key: p.value for p in await api.storage.list_preferences(client.id)}
-        for key in prefs.keys() - plan.preferences.keys():
-            await api.remove_preference(client.id, key)
-            report.append(f"{name}: preference {key!r} removed")
-        for key, value in plan.preferences.items():
-            if prefs.get(key) != value:
-                await api.set_preference(client.id, key, value)
-                report.append(f"{name}: preference {key!r} set")
+        own = {p.key: p.value for p in await api.storage.list_preferences(client.id)}
+        report += await _sync_own(
+            f"{name}: preference", own, plan.preferences,
+            lambda k: api.remove_preference(client.id, k),
+            lambda k, v: api.set_preference(client.id, k, v),
+        )  # fmt: skip
     for ctype, body in plan.templates.items():
         before_tpl = await api.storage.get_template(client.id, ctype)
         tpl = await api.set_template(client.id, ctype, body)
         if before_tpl is None or before_tpl.version != tpl.version:
             report.append(f"{name}: {ctype.value} template v{tpl.version} is active")
     return report or [f"{name}: unchanged"]
+
+
+async def _sync_own(
+    label: str,
+    own: dict[str, str],
+    wanted: dict[str, str],
+    remove: Callable[[str], Awaitable[object]],
+    put: Callable[[str, str], Awaitable[object]],
+) -> list[str]:
+    """Make a client's own named values exactly ``wanted``; one report line per change."""
+    report = []
+    for key in own.keys() - wanted.keys():
+        await remove(key)
+        report.append(f"{label} {key!r} removed")
+    for key, value in wanted.items():
+        if own.get(key) != value:
+            await put(key, value)
+            report.append(f"{label} {key!r} set")
+    return report

@@ -20,7 +20,6 @@ loop in a daemon thread. As a process, for benchmarks::
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -373,30 +372,7 @@ def run_in_thread(**options: Any) -> Iterator[FakeOpenAIServer]:
         loop.close()
 
 
-async def _serve(host: str, port: int, delay: float, reply: str | None) -> None:
-    server = FakeOpenAIServer(host=host, port=port, delay=delay, reply=reply)
-    url = await server.start()
-    # A command-line entry point: say where it listens so a benchmark script can connect.
-    print(f"listening on {url}", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m contentgen.testing.openai_server",
-        description="Serve a fake OpenAI-compatible chat API (for tests and benchmarks).",
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
-    parser.add_argument("--reply", default=None, help="fixed reply text (default: an article)")
-    args = parser.parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, args.delay, args.reply))
-
-
 if __name__ == "__main__":
+    from contentgen.testing.serve import main
+
     main()
