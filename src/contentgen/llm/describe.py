@@ -66,7 +66,8 @@ async def describe(
     routes: dict[str, Any] = {}
     for name in [priority] if priority else PRIORITIES:
         try:
-            found = await router.check(model=model, provider=provider, priority=name)
+            found = await router.check(model=model, provider=provider, priority=name,
+                                       warm=False)  # fmt: skip
         except ContentgenError as exc:
             routes[name] = {"models": [], "reason": None,
                             "error": router.secrets.mask(exc.message)}  # fmt: skip

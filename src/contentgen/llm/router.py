@@ -153,6 +153,9 @@ class Router:
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
         self._server_models: list[str] | None = None
         self._sleep = sleep
+        wait = settings.retry_wait
+        self._backoff = wait_exponential_jitter(multiplier=wait, max=max(wait, MAX_WAIT),
+                                                jitter=wait)  # fmt: skip
 
     # -- where models go ---------------------------------------------------------------------
 
@@ -320,8 +323,10 @@ class Router:
                     and not self.catalogue.routes.get(priority)
                     and self._server_models is None)  # fmt: skip
 
-    async def check(self, request: ContentRequest | None = None, *, model: str | None = None,
-                    provider: str | None = None, priority: str = "balanced") -> Route:  # fmt: skip
+    async def check(
+        self, request: ContentRequest | None = None, *, model: str | None = None,
+        provider: str | None = None, priority: str = "balanced", warm: bool = True,
+    ) -> Route:  # fmt: skip
         """The route of a request, checked before a job is created: raises ``MissingKey``
         (naming the variable), ``MissingExtra`` or ``ConfigurationError`` when its primary
         model cannot run here. Warms the primary's backend (imports), so a job's generation
@@ -337,10 +342,11 @@ class Router:
             problem = self.problem(found.primary)
             assert problem is not None
             raise problem
-        backend = self.backend(self.catalogue.entry(usable[0]))
-        warm = getattr(backend, "warm", None)
-        if callable(warm):
-            await warm(self.wire(self.catalogue.entry(usable[0])))
+        if warm:
+            entry = self.catalogue.entry(usable[0])
+            warmer = getattr(self.backend(entry), "warm", None)
+            if callable(warmer):
+                await warmer(self.wire(entry))
         return found
 
     def bind(self, request: ContentRequest, *, mode: Mode | None = None,
@@ -407,14 +413,14 @@ class Router:
             if not breaker.allow():
                 raise CircuitOpen(entry.name, entry.provider, breaker.retry_in())
             await self.limits.acquire(entry.name)
+            # on_text only when streaming: an LLM written before streaming still works.
+            extra = {} if on_text is None else {"on_text": on_text}
             try:
                 if slots is None:
-                    done = await backend.complete(prompt, model=wire, params=params,
-                                                  on_text=on_text)  # fmt: skip
+                    done = await backend.complete(prompt, model=wire, params=params, **extra)
                 else:
                     async with slots:
-                        done = await backend.complete(prompt, model=wire, params=params,
-                                                      on_text=on_text)  # fmt: skip
+                        done = await backend.complete(prompt, model=wire, params=params, **extra)
             except ProviderError as exc:
                 attempts.extend(self._own(entry, a) for a in exc.attempts)
                 if exc.transient and exc.kind != "rate_limit":
@@ -445,9 +451,7 @@ class Router:
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
     def _wait(self, state: RetryCallState) -> float:
-        wait = self.settings.retry_wait
-        backoff = wait_exponential_jitter(initial=wait, max=max(wait, MAX_WAIT), jitter=wait)
-        delay = float(backoff(state))
+        delay = float(self._backoff(state))
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, ProviderError) and exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
