@@ -152,6 +152,7 @@ class Router:
         self._backends: dict[tuple[str, str | None, str | None], LLM] = {}
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
         self._server_models: list[str] | None = None
+        self._problems: dict[str, ContentgenError | None] = {}
         self._sleep = sleep
         wait = settings.retry_wait
         self._backoff = wait_exponential_jitter(multiplier=wait, max=max(wait, MAX_WAIT),
@@ -170,7 +171,14 @@ class Router:
         return target(entry, self.catalogue, self.settings, self.env)
 
     def problem(self, model: str) -> ContentgenError | None:
-        """Why ``model`` cannot be called here (missing key, extra or file), else None."""
+        """Why ``model`` cannot be called here (missing key, extra or file), else None.
+
+        Known once per router: settings and environment are fixed for its lifetime."""
+        if model not in self._problems:
+            self._problems[model] = self._problem(model)
+        return self._problems[model]
+
+    def _problem(self, model: str) -> ContentgenError | None:
         if self.override(model) is not None:
             return None
         entry = self.catalogue.entry(model)
@@ -276,7 +284,9 @@ class Router:
                       if e.name != primary and self._routable(e, provider)]  # fmt: skip
         ranked = [e.name for e in order(candidates, priority, self.catalogue, self.latency.p50)]
         if primary is not None:
-            fallbacks = [] if self.catalogue.entry(primary).tier < 1 else ranked
+            # A fallback is an adequate model: never the embedded toy model behind a real one.
+            adequate = self.catalogue.adequate_tier
+            fallbacks = [n for n in ranked if self.catalogue.entry(n).tier >= adequate]
             return Route((primary, *fallbacks[: self.catalogue.fallbacks]), reason)
         if not ranked:
             raise self._nothing_usable(provider)
@@ -395,7 +405,7 @@ class Router:
                 if i + 1 < len(models):
                     log.warning("llm_fallback", model=name, kind=exc.kind, next=models[i + 1])
                 continue
-            return dataclasses.replace(done, attempts=(*attempts, done.as_attempt()))
+            return self._final_completion(entry, done, attempts)
         assert last is not None
         raise self._final(last, attempts) from last
 
@@ -435,8 +445,17 @@ class Router:
                 raise
             breaker.success()
             self.latency.observe(entry.name, done.latency_ms)
-            return self._priced(entry, done)
+            return done
 
+        # The first attempt is a plain call: tenacity's loop costs ~0.1 ms of CPU, as much as
+        # the HTTP call itself, and most calls succeed at once. A retryable failure is handed
+        # to tenacity as its first attempt, so every wait and stop is tenacity's.
+        try:
+            return await once()
+        except ProviderError as exc:
+            if not _retryable(exc) or self.settings.llm_retries <= 1:
+                raise
+            first: ProviderError | None = exc
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.llm_retries),
             wait=self._wait,
@@ -447,6 +466,9 @@ class Router:
         )
         async for attempt in retrying:
             with attempt:
+                if first is not None:
+                    failed, first = first, None
+                    raise failed
                 return await once()
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
@@ -457,10 +479,17 @@ class Router:
             delay = max(delay, exc.retry_after)
         return delay
 
-    def _priced(self, entry: ModelEntry, done: Completion) -> Completion:
+    def _final_completion(
+        self, entry: ModelEntry, done: Completion, attempts: list[Attempt]
+    ) -> Completion:
+        """``done`` under the catalogue's name and price, with every attempt of the call."""
         cost = self.catalogue.cost(entry, done.input_tokens, done.output_tokens,
                                    done.cached_tokens, done.reasoning_tokens)  # fmt: skip
-        return dataclasses.replace(done, model=entry.name, provider=entry.provider, cost=cost)
+        success = Attempt(entry.provider, entry.name, done.input_tokens, done.output_tokens,
+                          done.cached_tokens, done.reasoning_tokens, cost, done.latency_ms,
+                          done.finish_reason, None)  # fmt: skip
+        return dataclasses.replace(done, model=entry.name, provider=entry.provider, cost=cost,
+                                   attempts=(*attempts, success))  # fmt: skip
 
     def _own(self, entry: ModelEntry, attempt: Attempt) -> Attempt:
         """A backend's failed attempt under the catalogue's name, price and secret mask."""
