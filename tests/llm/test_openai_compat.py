@@ -132,8 +132,9 @@ async def test_stream_without_usage_is_counted(openai_server: FakeOpenAIServer) 
     openai_server.reply = "alpha beta gamma"
     llm = OpenAICompatBackend(Settings(api_base=openai_server.base_url))
     try:
+        no_usage = CompletionParams(extra={"stream_options": {}})
         result = await llm.complete("hi there", model=MODEL, on_text=lambda _t: None,
-                                    params=CompletionParams(extra={"stream_options": {}}))  # fmt: skip
+                                    params=no_usage)  # fmt: skip
     finally:
         await llm.aclose()
     assert result.output_tokens == 3 and result.input_tokens >= 1

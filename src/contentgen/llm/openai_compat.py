@@ -197,8 +197,9 @@ class OpenAICompatBackend:
             self._session = aiohttp.ClientSession(
                 headers=self._headers(),
                 timeout=aiohttp.ClientTimeout(total=self._settings.llm_timeout),
-                connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0,
-                                               ssl=_tls_context(self.base)),  # fmt: skip
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, limit_per_host=0, ssl=_tls_context(self.base)
+                ),
                 proxy=proxy,
                 proxy_auth=proxy_auth,
             )
