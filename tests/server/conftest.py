@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 
 from contentgen.cache import MemoryCache
@@ -46,6 +47,13 @@ class GatedLLM(FakeLLM):
         self.entered.set()
         await self.gate.wait()
         return await super().complete(prompt, model=model, params=params, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # `contentgen serve` run by CliRunner points structlog at the runner's stderr
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

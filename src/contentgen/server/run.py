@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from contentgen.errors import ConfigurationError, InvalidInput
 from contentgen.logs import get_logger
@@ -50,6 +52,30 @@ def check_auth(settings: Settings, host: str, no_auth: bool) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _stop_on_signals(server: Any) -> Iterator[None]:
+    """SIGINT/SIGTERM: stop accepting, finish what runs, then return normally (exit 0) —
+    uvicorn's own handling re-raises the signal after its shutdown, which would skip closing
+    the database; a second signal stops at once."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop)
+            handled.append(sig)
+    try:
+        yield
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
 async def serve(
     settings: Settings,
     *,
@@ -73,6 +99,7 @@ async def serve(
             timeout_graceful_shutdown=30, server_header=False,
         )  # fmt: skip
         server = uvicorn.Server(config)
+        server.capture_signals = lambda: _stop_on_signals(server)  # type: ignore[method-assign]
         task = asyncio.create_task(server.serve(), name="uvicorn")
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
