@@ -107,3 +107,6 @@ async def test_unknown_routes_and_methods_keep_the_error_shape(http: httpx.Async
     assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
     wrong = await http.delete("/generate")
     assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed"}
+    assert wrong.headers["allow"] == "POST"
+    both = await http.delete("/clients/acme/strategy")
+    assert both.status_code == 405 and both.headers["allow"] == "GET, PUT"
