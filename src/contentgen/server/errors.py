@@ -8,6 +8,7 @@ object, or too large — are 400 with the offending fields in ``details`` (never
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,16 +116,13 @@ def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's,
-    and a path can have one route per method)."""
-    from starlette.routing import Match, Route
-
+    """Every documented method at this path (Starlette names only the first route's, and a
+    path here has one route per method)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches({**request.scope, "method": next(iter(route.methods))})
-            if match is Match.FULL:
-                methods |= route.methods
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item}
     return sorted(methods)
 
 
