@@ -131,8 +131,8 @@ async def test_a_client_scoped_token_sees_only_its_clients(
     )
     missing = uuid.uuid4()
     async with caller(token([acme.id])) as client:
-        ours = (await client.post("/generate", json={"topic": TOPIC, "content_type": "blog",
-                                                     "client_id": "acme"})).json()["job_id"]  # fmt: skip
+        request = {"topic": TOPIC, "content_type": "blog", "client_id": "acme"}
+        ours = (await client.post("/generate", json=request)).json()["job_id"]
         await poll_status(client, ours)
 
         listed = (await client.get("/clients")).json()["clients"]

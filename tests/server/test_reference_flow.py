@@ -27,7 +27,8 @@ from tests.server.conftest import uvicorn_server
 async def base_url(tmp_path: Path) -> AsyncIterator[str]:
     async with FakeOpenAIServer() as provider:
         settings = Settings(home=tmp_path / "home", api_base=provider.base_url,
-                            api_key="sk-test", model="openai/gpt-4o-mini", retry_wait=0)  # fmt: skip
+                            api_key="sk-test", model="openai/gpt-4o-mini",
+                            retry_wait=0)  # fmt: skip
         async with LocalClient.from_settings(settings) as local:
             await local.add_client("test-client-id")
             app = create_app(settings, local, auth=False)
