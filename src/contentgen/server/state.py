@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from contentgen.client.local import LocalClient
@@ -22,6 +23,16 @@ class AppState:
     workers_in_process: int
     sse_ping: float
     worker: InProcessWorker | None = field(default=None)
+    _views: dict[frozenset[uuid.UUID] | None, LocalClient] = field(default_factory=dict)
+
+    def view(self, clients: frozenset[uuid.UUID] | None) -> LocalClient:
+        """The client facade scoped to ``clients`` (one view per distinct scope, reused)."""
+        found = self._views.get(clients)
+        if found is None:
+            if len(self._views) > 4096:
+                self._views.clear()
+            found = self._views[clients] = self.client.scoped(clients)
+        return found
 
     def job_queued(self) -> None:
         if self.worker is not None:
