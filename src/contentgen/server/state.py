@@ -9,6 +9,7 @@ from contentgen.client.local import LocalClient
 from contentgen.server.events import JobWatcher
 from contentgen.server.metrics import Metrics
 from contentgen.server.security import TokenVerifier
+from contentgen.server.status_cache import CompletedStatusCache
 from contentgen.server.worker import InProcessWorker
 from contentgen.settings import Settings
 
@@ -23,6 +24,7 @@ class AppState:
     workers_in_process: int
     sse_ping: float
     worker: InProcessWorker | None = field(default=None)
+    completed: CompletedStatusCache = field(default_factory=CompletedStatusCache)
     _views: dict[frozenset[uuid.UUID] | None, LocalClient] = field(default_factory=dict)
 
     def view(self, clients: frozenset[uuid.UUID] | None) -> LocalClient:
