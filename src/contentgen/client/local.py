@@ -1,15 +1,20 @@
-"""``Client``: what users import. Wires the backends from settings and runs jobs in-process.
+"""``LocalClient``: wires the backends from settings and runs jobs in-process.
 
 ::
 
-    async with Client.from_settings() as cg:
+    async with LocalClient.from_settings() as cg:
         job = await cg.generate(topic="Solar panels for small offices", client="acme")
         print(job.result.content)
+
+It implements ``ContentClient`` (``client/base.py``). ``Client`` is the old name of this class,
+kept as an alias for one release. ``scoped(clients)`` gives a view that sees only those
+clients (and their jobs and prompt jobs): the rule the server applies to a token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from contextlib import aclosing
@@ -19,12 +24,23 @@ from pydantic import ValidationError
 
 from contentgen.cache.base import Cache
 from contentgen.cache.factory import open_cache
+from contentgen.client.base import JobPage, decode_cursor, encode_cursor
 from contentgen.client.setup_api import SetupApi
-from contentgen.errors import InvalidInput, JobFailed, JobNotFound
+from contentgen.errors import (
+    ClientNotFound,
+    Forbidden,
+    InvalidInput,
+    JobFailed,
+    JobNotFound,
+    PromptJobNotFound,
+)
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM
 from contentgen.llm.router import Route, Router
 from contentgen.logs import get_logger
+from contentgen.models import (
+    Client as ClientRecord,
+)
 from contentgen.models import (
     ContentRequest,
     Job,
@@ -46,8 +62,14 @@ log = get_logger()
 ClientRef = str | uuid.UUID | None
 
 
-class Client(SetupApi):
+class LocalClient(SetupApi):
     """The local client: storage, cache, IM, pipeline and runner in this process."""
+
+    #: The clients this view may use (None: all); see ``scoped``.
+    scope: frozenset[uuid.UUID] | None = None
+    #: False in a server with separate workers: ``submit`` only queues the job.
+    run_submitted: bool = True
+    _owner: bool = True
 
     def __init__(
         self,
@@ -99,12 +121,32 @@ class Client(SetupApi):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def scoped(self, clients: frozenset[uuid.UUID] | None) -> Self:
+        """A view of this client limited to ``clients`` (None: all of them).
+
+        A job, prompt job or client outside the scope is ``NotFound`` exactly like a missing
+        one; adding or removing clients needs the whole scope. The view shares this client's
+        backends: closing it closes nothing, the client it came from owns them."""
+        view = copy.copy(self)
+        if clients is not None and self.scope is not None:
+            clients = clients & self.scope
+        view.scope = frozenset(clients) if clients is not None else self.scope
+        view._owner = False
+        return view
+
+    def in_scope(self, client_id: uuid.UUID) -> bool:
+        return self.scope is None or client_id in self.scope
+
     async def open(self) -> None:
+        if not self._owner:
+            return
         if not self._opened:
             await self.storage.open()
             self._opened = True
 
     async def aclose(self) -> None:
+        if not self._owner:
+            return
         try:
             await self.runner.aclose()
             await self.instructions.drain()
@@ -130,19 +172,24 @@ class Client(SetupApi):
         """Create a pending job and start it in the background; returns its id at once."""
         if request is None:
             request = await self.make_request(**fields)
+        elif not self.in_scope(request.client_id):
+            raise ClientNotFound(str(request.client_id))
         elif await self.storage.get_client(request.client_id) is None:
             await self.resolve_client(request.client_id)  # raises ClientNotFound
         # A missing provider key or extra fails here, before a job exists (issue 7, point 6).
         await self.router.check(request)
         job = await self.storage.create_job(Job(params=request))
         log.info("job_submitted", job_id=str(job.id), client_id=str(request.client_id))
-        self.runner.schedule(job)
+        if self.run_submitted:
+            self.runner.schedule(job)
         return job.id
 
     async def status(self, job_id: uuid.UUID | str) -> Job:
         """A job by id, or by a unique prefix of its id (at least 4 characters)."""
         if isinstance(job_id, str) and _maybe_prefix(job_id):
             found = await self.storage.find_jobs_by_prefix(job_id.strip(), limit=2)
+            if self.scope is not None:
+                found = [j for j in found if self.in_scope(j.client_id)]
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
@@ -151,7 +198,7 @@ class Client(SetupApi):
                 )
             raise JobNotFound(job_id)
         job = await self.storage.get_job(_as_uuid(job_id))
-        if job is None:
+        if job is None or not self.in_scope(job.client_id):
             raise JobNotFound(str(job_id))
         return job
 
@@ -159,7 +206,7 @@ class Client(SetupApi):
         self, job_id: uuid.UUID | str, *, timeout: float | None = None, poll: float = 0.5
     ) -> Job:
         """Wait until the job is finished and return it (whatever its final status)."""
-        job_uuid = _as_uuid(job_id)
+        job_uuid = (await self.status(job_id)).id
         task = self.runner.task_for(job_uuid)
         async with asyncio.timeout(timeout):
             if task is not None:
@@ -181,9 +228,64 @@ class Client(SetupApi):
             raise JobFailed(str(job.id), job.error or "unknown error")
         return job
 
-    async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
-        return await self.storage.list_jobs(filt or JobFilter(**fields))
+    async def preflight(self, request: ContentRequest) -> str | None:
+        """Fail early (before a job is queued) when the request's model cannot run here;
+        returns the model that will write it."""
+        route = await self.router.check(request)  # a missing key or extra fails here
+        return route.model
 
+    async def run_job(self, job: Job) -> Job:
+        """Run a pending job here and now (a worker's step); returns it finished, or as
+        someone else left it when it was not pending any more."""
+        return await self.pipeline.run(job)
+
+    async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
+        """Recent jobs, newest first (``filt.limit`` of them)."""
+        return (await self.jobs_page(filt or JobFilter(**fields))).jobs
+
+    async def jobs_page(
+        self, filt: JobFilter | None = None, *, cursor: str | None = None
+    ) -> JobPage:
+        """One page of jobs, newest first; ``cursor`` is a page's ``next_cursor``."""
+        filt = filt or JobFilter()
+        offset = 0
+        if cursor is not None:
+            offset = decode_cursor(cursor).get("o", 0)
+            if not isinstance(offset, int) or offset < 0:
+                raise InvalidInput("cursor: not a cursor this server gave out", field="cursor")
+        if filt.client_id is not None:
+            if not self.in_scope(filt.client_id):
+                raise ClientNotFound(str(filt.client_id))
+            clients: list[uuid.UUID | None] = [filt.client_id]
+        elif self.scope is None:
+            clients = [None]
+        else:
+            clients = [*sorted(self.scope)]
+        want = offset + filt.limit + 1
+        found: list[Job] = []
+        for client_id in clients:
+            found += await self.storage.list_jobs(
+                filt.model_copy(update={"client_id": client_id, "limit": want})
+            )
+        found.sort(key=lambda j: j.created_at, reverse=True)
+        page = found[offset : offset + filt.limit]
+        more = len(found) > offset + filt.limit
+        return JobPage(page, encode_cursor({"o": offset + len(page)}) if more else None)
+
+    async def cancel(self, job_id: uuid.UUID | str) -> Job:
+        """pending or in_progress -> cancelled (a runner holding it is fenced off);
+        ``Conflict`` for a finished job."""
+        job = await self.status(job_id)
+        return await self._job_op("cancel_job", job.id)
+
+    async def retry(self, job_id: uuid.UUID | str) -> Job:
+        """A failed or cancelled job runs again as a new attempt (its history is kept);
+        ``Conflict`` for a completed one."""
+        job = await self.status(job_id)
+        retried = await self._job_op("retry_job", job.id)
+        if self.run_submitted:
+            self.runner.schedule(retried)
+        return retried
     async def batch(
         self,
         requests: Iterable[ContentRequest | tuple[int, ContentRequest]]
@@ -200,6 +302,8 @@ class Client(SetupApi):
         is not run again (``BatchOutcome.reused``). Setting ``stop`` ends intake; running
         jobs finish.
         """
+        if self.scope is not None:
+            requests = self._in_scope_only(_numbered(requests))
         engine = BatchEngine(
             self.storage, self.instructions, self.pipeline,
             concurrency=concurrency or self.settings.concurrency,
@@ -209,6 +313,25 @@ class Client(SetupApi):
             async for outcome in outcomes:
                 yield outcome
 
+    async def _job_op(self, name: str, job_id: uuid.UUID) -> Job:
+        # TODO(storage merge): call self.storage.cancel_job / retry_job directly once the
+        # JobStore of PLAN.md ("Storage") is merged.
+        op = getattr(self.storage, name, None)
+        if op is None:
+            from contentgen.errors import ConfigurationError
+
+            raise ConfigurationError(f"this storage backend has no {name} yet")
+        job: Job = await op(job_id)
+        return job
+
+    async def _in_scope_only(
+        self, requests: AsyncIterator[tuple[int, ContentRequest]]
+    ) -> AsyncIterator[tuple[int, ContentRequest]]:
+        async for index, request in requests:
+            if not self.in_scope(request.client_id):
+                raise ClientNotFound(str(request.client_id))
+            yield index, request
+
     # prompts (IM) ---------------------------------------------------------------------------
     async def prompt(self, client: ClientRef = None, **fields: Any) -> BuiltPrompt:
         """Build the prompt a request would get, without calling a model."""
@@ -216,10 +339,53 @@ class Client(SetupApi):
         return await self.instructions.build(request.prompt_request())
 
     async def generate_prompt(self, request: PromptRequest) -> uuid.UUID:
+        """Queue a prompt job (the reference's ``POST /generate-prompt``); returns its id."""
+        if not self.in_scope(request.client_id):
+            raise ClientNotFound(str(request.client_id))
         return await self.instructions.generate_prompt(request)
 
     async def get_prompt(self, job_id: uuid.UUID | str) -> PromptJob:
-        return await self.instructions.get_prompt(_as_uuid(job_id))
+        try:
+            job_uuid = _as_uuid(job_id)
+        except JobNotFound:
+            raise PromptJobNotFound(str(job_id)) from None
+        job = await self.instructions.get_prompt(job_uuid)
+        if not self.in_scope(job.params.client_id):
+            raise PromptJobNotFound(str(job_id))
+        return job
+
+    # clients (scope) ------------------------------------------------------------------------
+    async def resolve_client(self, ref: str | uuid.UUID | None) -> ClientRecord:
+        """A client by UUID or name (``None``: the ``default`` client), within the scope."""
+        if self.scope is not None and ref is None:
+            raise ClientNotFound("default")
+        record = await super().resolve_client(ref)
+        if not self.in_scope(record.id):
+            raise ClientNotFound(str(ref))
+        return record
+
+    async def list_clients(self) -> list[ClientRecord]:
+        return [c for c in await super().list_clients() if self.in_scope(c.id)]
+
+    async def add_client(self, name: str, parent: str | uuid.UUID | None = None) -> ClientRecord:
+        if self.scope is not None:
+            raise Forbidden("clients: adding a client needs access to every client")
+        return await super().add_client(name, parent)
+
+    async def remove_client(self, ref: str | uuid.UUID, *, force: bool = False) -> list[str]:
+        if self.scope is not None:
+            await self.resolve_client(ref)  # NotFound outside the scope
+            raise Forbidden("clients: removing a client needs access to every client")
+        return await super().remove_client(ref, force=force)
+
+    async def check_ready(self) -> None:
+        """Raise ``StorageError`` unless the database answers (the server's ``/readyz``)."""
+        from contentgen.errors import StorageError
+
+        try:
+            await self.storage.get_job(uuid.UUID(int=0))
+        except Exception as exc:
+            raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
 
     # models ---------------------------------------------------------------------------------
     def choose_model(
@@ -239,6 +405,11 @@ async def _numbered(
         return
     for i, item in enumerate(requests):
         yield item if isinstance(item, tuple) else (i, item)
+
+
+#: The old name of ``LocalClient`` (kept for one release); ``contentgen.models.Client`` is the
+#: client record.
+Client = LocalClient
 
 
 def _maybe_prefix(value: str) -> bool:
