@@ -264,9 +264,9 @@ class LocalClient(SetupApi):
         want = offset + filt.limit + 1
         found: list[Job] = []
         for client_id in clients:
-            found += await self.storage.list_jobs(
+            found += (await self.storage.list_jobs(
                 filt.model_copy(update={"client_id": client_id, "limit": want})
-            )
+            )).jobs
         found.sort(key=lambda j: j.created_at, reverse=True)
         page = found[offset : offset + filt.limit]
         more = len(found) > offset + filt.limit
