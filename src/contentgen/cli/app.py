@@ -17,6 +17,7 @@ from contentgen.cli import (
     serve,
     setup_cmds,
     strategies,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -48,7 +49,8 @@ app.command("generate")(generate.generate)
 app.command("prompt")(generate.prompt)
 app.command("batch")(batch.batch)
 app.command("status")(jobs.status)
-app.command("jobs")(jobs.jobs)
+app.add_typer(worker_cmd.jobs_app, name="jobs")
+app.command("worker")(worker_cmd.worker)
 app.command("models")(models_cmd.models)
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")

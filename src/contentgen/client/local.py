@@ -14,11 +14,12 @@ clients (and their jobs and prompt jobs): the rule the server applies to a token
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError
 
@@ -28,6 +29,7 @@ from contentgen.client.base import JobPage, decode_cursor, encode_cursor
 from contentgen.client.setup_api import SetupApi
 from contentgen.errors import (
     ClientNotFound,
+    Conflict,
     Forbidden,
     InvalidInput,
     JobFailed,
@@ -35,7 +37,7 @@ from contentgen.errors import (
     PromptJobNotFound,
 )
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
-from contentgen.llm.base import LLM
+from contentgen.llm.base import LLM, TextCallback
 from contentgen.llm.router import Route, Router
 from contentgen.logs import get_logger
 from contentgen.models import (
@@ -51,11 +53,15 @@ from contentgen.models import (
     invalid_input_from,
 )
 from contentgen.production.batch import BatchEngine, BatchOutcome
-from contentgen.production.pipeline import Pipeline
+from contentgen.production.lease import settle
+from contentgen.production.pipeline import JobRun, Pipeline
 from contentgen.production.runner import JobRunner
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
 from contentgen.storage.factory import open_storage
+
+if TYPE_CHECKING:
+    from contentgen.production.worker import WorkerStats
 
 log = get_logger()
 
@@ -168,8 +174,13 @@ class LocalClient(SetupApi):
         record = await self.resolve_client(client)
         return ContentRequest(client_id=record.id, **fields)
 
-    async def submit(self, request: ContentRequest | None = None, **fields: Any) -> uuid.UUID:
-        """Create a pending job and start it in the background; returns its id at once."""
+    async def submit(
+        self, request: ContentRequest | None = None, *, on_text: TextCallback | None = None,
+        **fields: Any,
+    ) -> uuid.UUID:  # fmt: skip
+        """Create a pending job and start it in the background (unless ``run_submitted`` is
+        off: then a worker runs it); returns its id at once. Like every job, it is claimed
+        before it runs: when a worker claims it first, it runs there instead."""
         if request is None:
             request = await self.make_request(**fields)
         elif not self.in_scope(request.client_id):
@@ -181,7 +192,7 @@ class LocalClient(SetupApi):
         job = await self.storage.create_job(Job(params=request))
         log.info("job_submitted", job_id=str(job.id), client_id=str(request.client_id))
         if self.run_submitted:
-            self.runner.schedule(job)
+            self.runner.schedule(job.id, on_text=on_text)
         return job.id
 
     async def status(self, job_id: uuid.UUID | str) -> Job:
@@ -205,10 +216,11 @@ class LocalClient(SetupApi):
     async def wait(
         self, job_id: uuid.UUID | str, *, timeout: float | None = None, poll: float = 0.5
     ) -> Job:
-        """Wait until the job is finished and return it (whatever its final status)."""
-        job_uuid = (await self.status(job_id)).id
-        task = self.runner.task_for(job_uuid)
+        """Wait until the job is finished and return it (whatever its final status); raises
+        ``TimeoutError`` after ``timeout`` seconds (the job goes on)."""
         async with asyncio.timeout(timeout):
+            job_uuid = (await self.status(job_id)).id
+            task = self.runner.task_for(job_uuid)
             if task is not None:
                 await asyncio.shield(task)
             while True:
@@ -221,9 +233,17 @@ class LocalClient(SetupApi):
         self, request: ContentRequest | None = None, *, timeout: float | None = None,
         **fields: Any,
     ) -> Job:  # fmt: skip
-        """Submit and wait. Raises ``JobFailed`` (with the job id) if the job failed."""
+        """Submit and wait. Raises ``JobFailed`` (with the job id) if the job failed.
+
+        Cancelling the caller (Ctrl-C) stops the model call at once and ends the job
+        ``cancelled`` (or ``completed``, if the piece was already written); a ``timeout``
+        leaves the job running and raises ``TimeoutError``."""
         job_id = await self.submit(request, **fields)
-        job = await self.wait(job_id, timeout=timeout)
+        try:
+            job = await self.wait(job_id, timeout=timeout)
+        except asyncio.CancelledError:
+            await settle(self._cancel_quietly(job_id))
+            raise
         if job.status is JobStatus.FAILED:
             raise JobFailed(str(job.id), job.error or "unknown error")
         return job
@@ -235,9 +255,30 @@ class LocalClient(SetupApi):
         return route.model
 
     async def run_job(self, job: Job) -> Job:
-        """Run a pending job here and now (a worker's step); returns it finished, or as
-        someone else left it when it was not pending any more."""
-        return await self.pipeline.run(job)
+        """Claim a job and run it here and now; returns it finished, or as it is when another
+        runner holds it (or it is finished)."""
+        run = await self.pipeline.run(job.id)
+        if run is not None:
+            return run.job
+        current = await self.storage.get_job(job.id)
+        return current if current is not None else job
+
+    async def run_worker(
+        self, concurrency: int | None = None, *, stop: asyncio.Event | None = None,
+        once: bool = False, grace: float = 30.0, poll: float = 0.2, max_poll: float = 2.0,
+        on_start: Callable[[Job], None] | None = None,
+        on_finish: Callable[[JobRun], None] | None = None,
+    ) -> WorkerStats:  # fmt: skip
+        """Run jobs from storage (any process may have queued them) until ``stop`` is set;
+        with ``once``, until none is left to claim (``contentgen jobs recover``). On stop,
+        running jobs get ``grace`` seconds, then they are released for another worker."""
+        from contentgen.production.worker import Worker
+
+        worker = Worker(
+            self.pipeline, concurrency=concurrency or self.settings.concurrency, poll=poll,
+            max_poll=max_poll, grace=grace, on_start=on_start, on_finish=on_finish,
+        )  # fmt: skip
+        return await worker.run(stop, once=once)
 
     async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
         """Recent jobs, newest first (``filt.limit`` of them)."""
@@ -276,16 +317,26 @@ class LocalClient(SetupApi):
         """pending or in_progress -> cancelled (a runner holding it is fenced off);
         ``Conflict`` for a finished job."""
         job = await self.status(job_id)
-        return await self._job_op("cancel_job", job.id)
+        if await self.runner.cancel(job.id):  # it runs here: stop its call, keep its usage
+            job = await self.status(job.id)
+            if job.status is JobStatus.CANCELLED:
+                return job
+        return await self.storage.cancel_job(job.id)
 
     async def retry(self, job_id: uuid.UUID | str) -> Job:
         """A failed or cancelled job runs again as a new attempt (its history is kept);
         ``Conflict`` for a completed one."""
         job = await self.status(job_id)
-        retried = await self._job_op("retry_job", job.id)
+        retried = await self.storage.retry_job(job.id)
         if self.run_submitted:
-            self.runner.schedule(retried)
+            self.runner.schedule(retried.id)
         return retried
+
+    async def _cancel_quietly(self, job_id: uuid.UUID) -> None:
+        """Cancel a job this caller gave up on; one that finished meanwhile stays as it is."""
+        with contextlib.suppress(Conflict):
+            await self.cancel(job_id)
+
     async def batch(
         self,
         requests: Iterable[ContentRequest | tuple[int, ContentRequest]]
@@ -294,13 +345,15 @@ class LocalClient(SetupApi):
         resume: bool = False,
         concurrency: int | None = None,
         stop: asyncio.Event | None = None,
+        on_halt: Callable[[str], None] | None = None,
     ) -> AsyncGenerator[BatchOutcome, None]:
         """Run many requests; yields each outcome as its job finishes (any order).
 
         Requests may be plain (numbered 0, 1, ... in ``BatchOutcome.index``) or (index,
         request) pairs. With ``resume``, a request whose identity already has a completed job
         is not run again (``BatchOutcome.reused``). Setting ``stop`` ends intake; running
-        jobs finish.
+        jobs finish. When the provider cannot be reached for several rows in a row, the
+        batch stops taking rows by itself and calls ``on_halt`` with the reason.
         """
         if self.scope is not None:
             requests = self._in_scope_only(_numbered(requests))
@@ -308,21 +361,10 @@ class LocalClient(SetupApi):
             self.storage, self.instructions, self.pipeline,
             concurrency=concurrency or self.settings.concurrency,
         )  # fmt: skip
-        outcomes = engine.run(_numbered(requests), resume=resume, stop=stop)
+        outcomes = engine.run(_numbered(requests), resume=resume, stop=stop, on_halt=on_halt)
         async with aclosing(outcomes):
             async for outcome in outcomes:
                 yield outcome
-
-    async def _job_op(self, name: str, job_id: uuid.UUID) -> Job:
-        # TODO(storage merge): call self.storage.cancel_job / retry_job directly once the
-        # JobStore of PLAN.md ("Storage") is merged.
-        op = getattr(self.storage, name, None)
-        if op is None:
-            from contentgen.errors import ConfigurationError
-
-            raise ConfigurationError(f"this storage backend has no {name} yet")
-        job: Job = await op(job_id)
-        return job
 
     async def _in_scope_only(
         self, requests: AsyncIterator[tuple[int, ContentRequest]]
