@@ -139,7 +139,11 @@ class Pipeline:
                 waits: set[asyncio.Future[Any]] = {work, keeper.lost}
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            await settle(self._interrupted(work, keeper.lease, job, control, attempts))
+            try:
+                await settle(self._interrupted(work, keeper.lease, job, control, attempts))
+            except Exception as exc:  # the lease expires: another runner takes the job up
+                log.error("job_interrupt_not_stored", job_id=str(job.id),
+                          error=readable_error(exc))  # fmt: skip
             raise
         if not work.done():  # the lease was lost: stop, write nothing
             work.cancel()

@@ -29,6 +29,9 @@ from contentgen.storage.base import ClaimedJob
 
 log = get_logger()
 
+#: Failed claims in a row after which a one-off run (``once``) gives up with the error.
+ONCE_CLAIM_FAILURES = 5
+
 
 @dataclass
 class WorkerStats:
@@ -108,20 +111,26 @@ class Worker:
 
     async def _loop(self, stop: asyncio.Event, once: bool) -> None:
         pause = self.poll
+        failures = 0
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[ClaimedJob] = []
             if free > 0:
                 try:
                     claimed = await self.pipeline.claim(limit=free)
+                    failures = 0
                 except Exception as exc:  # the database is away: log, pause, try again
-                    log.warning("worker_claim_failed", error=f"{type(exc).__name__}: {exc}")
+                    failures += 1
+                    log.warning("worker_claim_failed", error=f"{type(exc).__name__}: {exc}",
+                                failures=failures)  # fmt: skip
+                    if once and failures >= ONCE_CLAIM_FAILURES:
+                        raise
             for item in claimed:
                 self._start(item)
             if claimed:
                 pause = self.poll
                 continue
-            if once and not self._running:
+            if once and not self._running and not failures:
                 return
             if await self.wait_for_work(pause if free > 0 else self.max_poll):
                 pause = self.poll  # woken: new work or a free slot
