@@ -94,6 +94,7 @@ class Worker:
         stop = stop or asyncio.Event()
         watcher = asyncio.create_task(self._watch(stop), name="worker-stop-watcher")
         log.info("worker_started", holder=self.pipeline.holder, concurrency=self.concurrency)
+        await self.pipeline.warm()
         try:
             await self._loop(stop, once)
         except asyncio.CancelledError:
