@@ -119,10 +119,9 @@ async def test_resume_follows_a_job_held_under_a_live_lease(tmp_path: Path) -> N
 
 def test_an_out_dir_is_written_by_one_batch_at_a_time(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    with out_dir_lock(out):
-        with pytest.raises(Conflict, match="another batch is writing"):
-            with out_dir_lock(out):
-                pass
+    with out_dir_lock(out), pytest.raises(Conflict, match="another batch is writing"), \
+            out_dir_lock(out):  # fmt: skip
+        pass
     with out_dir_lock(out):  # released when the first one ended
         pass
 
@@ -138,9 +137,8 @@ def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(Conflict):
-            with out_dir_lock(out):
-                pass
+        with pytest.raises(Conflict), out_dir_lock(out):
+            pass
         holder.kill()  # SIGKILL: no clean-up ran
         holder.wait(10)
         with out_dir_lock(out):
@@ -157,7 +155,6 @@ async def test_run_file_refuses_an_out_dir_another_batch_holds(tmp_path: Path) -
     llm = Hanging()
     async with make(tmp_path, llm) as cg:
         await cg.add_client("acme")
-        with out_dir_lock(out):
-            with pytest.raises(Conflict):
-                await run_file(cg, path, out)
+        with out_dir_lock(out), pytest.raises(Conflict):
+            await run_file(cg, path, out)
     assert llm.calls == 0 and not (out / "results.csv").exists()

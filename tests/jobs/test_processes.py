@@ -67,8 +67,8 @@ class World:
             conn.close()
 
     def statuses(self) -> Counter[str]:
-        return Counter({str(s): int(n) for s, n in  # type: ignore[call-overload]
-                        self.query("SELECT status, count(*) FROM jobs GROUP BY status")})  # fmt: skip
+        rows = self.query("SELECT status, count(*) FROM jobs GROUP BY status")
+        return Counter({str(s): int(n) for s, n in rows})  # type: ignore[call-overload]
 
     def usage_rows(self) -> int:
         return int(self.query("SELECT count(*) FROM llm_usage")[0][0])  # type: ignore[call-overload]
