@@ -160,6 +160,9 @@ class Router:
         return found
 
     def _route(self, model: str | None, provider: str | None, priority: str) -> Route:
+        if self.needs_discovery(model, priority) and not provider:
+            raise ConfigurationError("the models CONTENTGEN_API_BASE serves are not known yet: "
+                                     "await Router.check() first")  # fmt: skip
         if model:
             if provider and "/" not in model:
                 model = f"{provider}/{model}"
@@ -198,7 +201,7 @@ class Router:
             "'contentgen[local]'"
         )
 
-    async def _discover(self) -> None:
+    async def discover(self) -> None:
         """With CONTENTGEN_API_BASE and no CONTENTGEN_MODEL: ask the server what it serves."""
         if self._server_models is not None:
             return
@@ -240,7 +243,7 @@ class Router:
             model, provider = request.model, request.llm_provider
             priority = request.priority.value
         if self.needs_discovery(model, priority) and not provider:
-            await self._discover()
+            await self.discover()
         found = self.route(model=model, provider=provider, priority=priority)
         usable = [m for m in found.models if self.problem(m) is None]
         if not usable:
