@@ -39,7 +39,8 @@ from contentgen.errors import (
 )
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM, TextCallback
-from contentgen.llm.router import Route, Router
+from contentgen.llm.router import Router
+from contentgen.llm.routing import Route
 from contentgen.logs import get_logger
 from contentgen.models import (
     Client as ClientRecord,
