@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -85,8 +86,10 @@ class FakeOpenAIServer:
         reply: str | ReplyFn | None = None,
         usage: tuple[int, int] | None = None,
         models: tuple[str, ...] = ("gpt-4o-mini",),
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.tls = tls
         self.port = port
         #: Seconds to wait before each answer (may be changed while running).
         self.delay = delay
@@ -112,12 +115,13 @@ class FakeOpenAIServer:
         """``http://HOST:PORT/v1``; valid once started."""
         if self._server is None:
             raise RuntimeError("FakeOpenAIServer is not started")
-        return f"http://{self.host}:{self.port}/v1"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}/v1"
 
     async def start(self) -> str:
         """Listen (``port=0`` picks a free port) and return the base URL."""
         self._server = await asyncio.start_server(
-            self._handle, self.host, self.port, reuse_address=True, backlog=1024
+            self._handle, self.host, self.port, reuse_address=True, backlog=1024, ssl=self.tls
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.base_url
