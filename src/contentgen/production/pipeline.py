@@ -11,24 +11,8 @@ from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.base import Attempt
 from contentgen.llm.router import Router
 from contentgen.logs import get_logger
-from contentgen.models import (
-    ContentResult,
-    Job,
-    JobStatus,
-    LlmUsage,
-    ResultMetadata,
-    TokenUsage,
-)
-from contentgen.production.analysis import (
-    check_compliance,
-    drop_repeats,
-    ensure_title,
-    first_heading,
-    keywords_used,
-    make_title,
-    word_count,
-)
-from contentgen.production.writer import write_piece
+from contentgen.models import Job, JobStatus, LlmUsage
+from contentgen.production.writer import piece_result, write_piece
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
 
@@ -114,41 +98,15 @@ class Pipeline:
             await self.router.check(request)
             call = self.router.bind(request, slots=call_slots)
             started = time.perf_counter()
-            text, calls = await write_piece(call, built, request.topic, attempts_sink=attempts)
+            piece = await write_piece(call, built, request, attempts_sink=attempts,
+                                      repair_rounds=self.settings.repair_rounds)  # fmt: skip
         except Exception as exc:
             return await self._fail(job, exc, attempts)
         elapsed_ms = int((time.perf_counter() - started) * 1000)
-        title = first_heading(text) or make_title(request.topic)
-        content = drop_repeats(ensure_title(text, title))
-        words = word_count(content)
-        used = keywords_used(content, built.plan.keywords)
-        last = calls[-1]
-        usage = usage_rows(job, attempts)
-        notes = str(check_compliance(content, built.plan, words, used))
-        if any(c.finish_reason == "length" for c in calls):
-            notes += "; truncated: the model stopped at its output limit (finish_reason=length)"
-        if any(a.cost is None for a in attempts):
-            notes += "; cost unknown: no price for " + ", ".join(
-                sorted({a.model for a in attempts if a.cost is None}))
-        result = ContentResult(
-            content=content,
-            title=title,
-            metadata=ResultMetadata(
-                word_count=words,
-                keywords_used=used,
-                llm_provider=last.provider,
-                model=last.model,
-                generation_cost=round(sum(a.cost or 0.0 for a in attempts), 10),
-                generation_time_ms=elapsed_ms,
-                token_usage=TokenUsage(
-                    input=sum(a.input_tokens for a in attempts),
-                    output=sum(a.output_tokens for a in attempts),
-                ),
-                seo_notes=notes,
-            ),
-        )
-        done = await self.storage.complete_job(job.id, result, usage)
-        log.info("content_request_completed", job_id=str(job.id), word_count=words,
+        result = piece_result(piece, attempts, built.plan.keywords, elapsed_ms)
+        done = await self.storage.complete_job(job.id, result, usage_rows(job, attempts))
+        log.info("content_request_completed", job_id=str(job.id),
+                 word_count=result.metadata.word_count, score=piece.report.score,
                  cost=result.metadata.generation_cost, duration_ms=elapsed_ms)  # fmt: skip
         return done
 

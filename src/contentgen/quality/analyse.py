@@ -13,7 +13,7 @@ from __future__ import annotations
 from contentgen.quality import measures as m
 from contentgen.quality.markdown import Doc, parse, words
 from contentgen.quality.report import Check, ComplianceReport
-from contentgen.quality.spec import META_MIN_CHARS, MAX_TITLE_WORDS, QualitySpec
+from contentgen.quality.spec import MAX_TITLE_WORDS, META_MIN_CHARS, QualitySpec
 
 
 def _title(doc: Doc, title: str | None, spec: QualitySpec) -> Check:
@@ -123,7 +123,8 @@ def _readability(doc: Doc, spec: QualitySpec) -> list[Check]:
         return []
     ease = m.reading_ease(doc.body_prose())
     ok = ease is None or ease >= spec.min_reading_ease
-    message = "" if ok else f"hard to read: Flesch reading ease {ease} (at least {spec.min_reading_ease:g})"
+    least = f"{spec.min_reading_ease:g}"
+    message = "" if ok else f"hard to read: Flesch reading ease {ease} (at least {least})"
     return [Check(name="readability", passed=ok, measured=ease,
                   target=f">= {spec.min_reading_ease:g}", message=message)]  # fmt: skip
 
@@ -133,7 +134,8 @@ def _repetition(doc: Doc) -> Check:
     message = ""
     if passages:
         first = " ".join(passages[0].text.split()[:12])
-        message = f"{len(passages)} repeated passage{'s' if len(passages) > 1 else ''} ('{first}...')"
+        plural = "s" if len(passages) > 1 else ""
+        message = f"{len(passages)} repeated passage{plural} ('{first}...')"
     return Check(name="repetition", passed=not passages, measured=len(passages), target="0",
                  message=message)  # fmt: skip
 
@@ -142,17 +144,18 @@ def _citations(doc: Doc, spec: QualitySpec) -> list[Check]:
     if not spec.citation_required:
         return []
     found = m.citation_count(doc.body)
+    message = "" if found else "no source cited (the strategy requires citations)"
     return [Check(name="citations", passed=found > 0, measured=found, target=">= 1",
-                  message="" if found else "no source cited (the strategy requires citations)")]  # fmt: skip
+                  message=message)]  # fmt: skip
 
 
 def _forbidden(text: str, spec: QualitySpec) -> list[Check]:
     if not spec.forbidden:
         return []
     found = m.forbidden_found(text, spec.forbidden)
+    message = "forbidden phrases used: " + ", ".join(found) if found else ""
     return [Check(name="forbidden_phrases", passed=not found, measured=len(found),
-                  target="none of: " + ", ".join(spec.forbidden),
-                  message="forbidden phrases used: " + ", ".join(found) if found else "")]  # fmt: skip
+                  target="none of: " + ", ".join(spec.forbidden), message=message)]  # fmt: skip
 
 
 def _echo(doc: Doc, spec: QualitySpec) -> Check:

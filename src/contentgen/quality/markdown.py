@@ -76,9 +76,7 @@ def plain_inline(token: Token, *, code: bool = True) -> str:
             parts.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             parts.append("\n")
-        elif kind == "code_inline" and code:
-            parts.append(child.content)
-        elif kind == "image":
+        elif (kind == "code_inline" and code) or kind == "image":
             parts.append(child.content)
     return URL.sub("", "".join(parts)).strip()
 

@@ -48,9 +48,9 @@ def density_band(target: float) -> tuple[float, float]:
 
 # --- title ------------------------------------------------------------------------------------
 _TITLE_DEBRIS = re.compile(
-    r"[\[\]{}<>|#`*=~^\\]|^[\W_]{2,}|[:;,\-–—]\s*$|\.\.\.|\b(?:markdown|no quot\w*|one line|"
-    r"title\s*:|heading|meta description|at most \d+|\d+ words|word count|instructions?|"
-    r"prompt|placeholder|here(?:'s| is)|as an ai)\b",
+    r"[\[\]{}<>|#`*=~^\\]|^[\W_]{2,}|[:;,\-–—]\s*$|\.\.\.|\btitle\s*:|\b(?:markdown|no quot\w*|"
+    r"one line|heading|meta description|at most \d+|\d+ words|word count|instructions?|prompt|"
+    r"placeholder|here(?:'s| is)|as an ai)\b",
     re.IGNORECASE,
 )
 
@@ -120,7 +120,8 @@ def section_texts(doc: Doc) -> list[SectionText]:
     for i, heading in enumerate(subs):
         end = subs[i + 1].start if i + 1 < len(subs) else len(doc.lines)
         count = sum(len(words(p.text)) for p in doc.body_prose() if heading.end <= p.start < end)
-        count += sum(len(words(h.text)) for h in doc.headings if h.level > 2 and heading.end <= h.start < end)
+        count += sum(len(words(h.text)) for h in doc.headings
+                     if h.level > 2 and heading.end <= h.start < end)  # fmt: skip
         out.append(SectionText(heading.text, count))
     return out
 
@@ -216,7 +217,9 @@ def _ngrams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
-def instruction_ngrams(instructions: tuple[str, ...], allowed: tuple[str, ...]) -> set[tuple[str, ...]]:
+def instruction_ngrams(
+    instructions: tuple[str, ...], allowed: tuple[str, ...]
+) -> set[tuple[str, ...]]:
     """6-word sequences of the prompts, not counting ones that run through an allowed phrase
     (the topic, keywords, section names: a piece may repeat those)."""
     grams: set[tuple[str, ...]] = set()

@@ -61,7 +61,8 @@ class ComplianceReport(BaseModel):
         ok = total - len(self.failed)
         head = f"compliance {self.score:.2f} ({ok}/{total} checks passed)"
         if self.repair_rounds:
-            head += f" after {self.repair_rounds} repair round{'s' if self.repair_rounds > 1 else ''}"
+            plural = "s" if self.repair_rounds > 1 else ""
+            head += f" after {self.repair_rounds} repair round{plural}"
         if not self.failed:
             return head
         return head + ": " + "; ".join(c.message or c.name for c in self.failed)

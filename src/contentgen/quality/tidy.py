@@ -13,15 +13,17 @@ copy of the heading goes, deeper headings stay below the section's level.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from contentgen.quality.markdown import Block, normalise, parse, sentences, words
+from contentgen.quality.markdown import Block, Doc, normalise, parse, sentences, words
 from contentgen.quality.measures import ENDS_CLEANLY, NGRAM
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>\n]*>")
 #: HTML blocks a small model leaks around prose (tables, pre, script and the like are kept).
 _PROSE_HTML = re.compile(r"\s*</?(?:p|div|span|br|b|i|em|strong|h[1-6])\b", re.IGNORECASE)
-_CODE_LIKE = re.compile(r"""^\s*(?:[{}\[\],]+\s*$|["']?[\w\-]+["']?\s*[:=]\s*["'{\[])""")
+_CODE_LIKE = re.compile(
+    r"""^\s*(?:[{}\[\],]+\s*$|[{\[]?\s*["']?[\w\-]+["']?\s*[:=]\s*["'{\[])"""
+)
 _CHATTER = re.compile(
     r"^\W*(?:(?:sure|certainly|of course|okay|ok|absolutely)\b[^.!?\n]*[.!?:]?\s*$|"
     r"here(?:'s| is| are) (?:a|an|the|your|my|some)\b[^\n]*:\s*$|"
@@ -91,31 +93,8 @@ def _drop_fragment(text: str) -> str:
     return text[: ends[-1].end()] if ends else ""
 
 
-def tidy_markdown(text: str, *, seen: Sequence[str] = (), cut: bool = False) -> str:
-    """Clean a small model's Markdown; only paragraphs change (see the module docstring).
-
-    ``seen`` are texts written before (earlier sections, the title): sentences repeating them
-    go too. ``cut``: the reply hit the token limit, so its last paragraph loses the unfinished
-    sentence (any reply's last paragraph does when it ends mid-sentence)."""
-    doc = parse(text)
-    state = _Seen([s for t in seen for s in sentences(t)])
-    paragraphs = [
-        b for b in doc.blocks
-        if b.kind == "paragraph" or b.kind == "html" and _PROSE_HTML.match(doc.lines[b.start])
-    ]  # fmt: skip
-    replaced: dict[int, tuple[Block, str]] = {}
-    for block in paragraphs:
-        original = doc.lines[block.start : block.end]
-        cleaned = _clean_paragraph(original, state)
-        if cleaned != "\n".join(original):
-            replaced[block.start] = (block, cleaned)
-    last = doc.blocks[-1] if doc.blocks else None
-    if last is not None and last.kind == "paragraph":
-        current = replaced.get(last.start, (last, "\n".join(doc.lines[last.start : last.end])))[1]
-        if cut or not ENDS_CLEANLY.search(current):
-            trimmed = _drop_fragment(current)
-            if trimmed != current and (trimmed or len(words(current)) < 40 or cut):
-                replaced[last.start] = (last, trimmed)
+def _rebuild(text: str, doc: Doc, replaced: dict[int, tuple[Block, str]]) -> str:
+    """``text`` with the given blocks' lines replaced (an empty replacement drops the block)."""
     if not replaced:
         return text
     out: list[str] = []
@@ -131,6 +110,60 @@ def tidy_markdown(text: str, *, seen: Sequence[str] = (), cut: bool = False) -> 
         index += 1
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     return doc.front_matter + body.strip("\n") + ("\n" if text.endswith("\n") else "")
+
+
+def tidy_markdown(text: str, *, seen: Sequence[str] = (), cut: bool = False) -> str:
+    """Clean a small model's Markdown; only paragraphs change (see the module docstring).
+
+    ``seen`` are texts written before (earlier sections, the title): sentences repeating them
+    go too. ``cut``: the reply hit the token limit, so its last paragraph loses the unfinished
+    sentence (any reply's last paragraph does when it ends mid-sentence)."""
+    doc = parse(text)
+    state = _Seen([s for t in seen for s in sentences(t)])
+    paragraphs = [
+        b for b in doc.blocks
+        if b.kind == "paragraph" or (b.kind == "html" and _PROSE_HTML.match(doc.lines[b.start]))
+    ]  # fmt: skip
+    replaced: dict[int, tuple[Block, str]] = {}
+    for block in paragraphs:
+        original = doc.lines[block.start : block.end]
+        cleaned = _clean_paragraph(original, state)
+        if cleaned != "\n".join(original):
+            replaced[block.start] = (block, cleaned)
+    last = doc.blocks[-1] if doc.blocks else None
+    if last is not None and last.kind == "paragraph":
+        current = replaced.get(last.start, (last, "\n".join(doc.lines[last.start : last.end])))[1]
+        if cut or not ENDS_CLEANLY.search(current):
+            trimmed = _drop_fragment(current)
+            if trimmed != current and (trimmed or len(words(current)) < 40 or cut):
+                replaced[last.start] = (last, trimmed)
+    return _rebuild(text, doc, replaced)
+
+
+def drop_sentences(text: str, drop: Callable[[str], bool]) -> str:
+    """``text`` without the sentences of its paragraphs for which ``drop`` is true (lists,
+    tables, code and headings are left alone)."""
+    doc = parse(text)
+    replaced: dict[int, tuple[Block, str]] = {}
+    for block in doc.blocks:
+        if block.kind != "paragraph":
+            continue
+        original = " ".join(doc.lines[block.start : block.end])
+        kept = [s for s in sentences(original) if not drop(s)]
+        if len(kept) != len(sentences(original)):
+            replaced[block.start] = (block, " ".join(kept))
+    return _rebuild(text, doc, replaced)
+
+
+def add_sentence(text: str, sentence: str) -> str:
+    """``text`` with ``sentence`` at the end of its first paragraph (a new paragraph when it
+    has none)."""
+    doc = parse(text)
+    first = next((b for b in doc.blocks if b.kind == "paragraph"), None)
+    if first is None:
+        return f"{text.rstrip()}\n\n{sentence}".strip()
+    joined = " ".join(line.strip() for line in doc.lines[first.start : first.end])
+    return _rebuild(text, doc, {first.start: (first, f"{joined} {sentence}")})
 
 
 _HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6})(\s+)(.*)$")
@@ -149,9 +182,11 @@ def section_body(
     for h in doc.headings:
         text = doc.lines[h.start]
         match = _HEADING_LINE.match(text)
-        if normalise(h.text) in drop or h.start == 0 and h.level <= 2 or match is None:
+        if normalise(h.text) in drop or (h.start == 0 and h.level <= 2) or match is None:
             for i in range(h.start, h.end):
                 lines[i] = "\x00"
+            if h.end < len(lines) and not lines[h.end].strip():
+                lines[h.end] = "\x00"  # and the blank line after it
         elif h.level < 3:
             lines[h.start] = f"{match.group(1)}###{match.group(3)}{match.group(4)}"
     body = "\n".join(line for line in lines if line != "\x00").strip()
