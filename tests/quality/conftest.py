@@ -46,7 +46,8 @@ def build(
         preferences={k: Inherited(value=v, origin="acme") for k, v in (preferences or {}).items()},
     )  # fmt: skip
     req = ContentRequest(topic=topic, content_type=content_type, client_id=client.id,
-                         keywords=keywords or [], length=Length.SHORT, model=model, **request)  # fmt: skip
+                         keywords=keywords or [], length=Length.SHORT, model=model,
+                         **request)  # fmt: skip
     plan = make_plan(req.prompt_request(), setup)
     meta = PromptMetadata(client_id=client.id, content_type=content_type, keywords=plan.keywords,
                           template_version="builtin-1", strategy_version=1)  # fmt: skip

@@ -184,8 +184,12 @@ def test_prompt_echo_by_shared_six_words_and_instruction_debris() -> None:
     prompt = "Write a blog post in Markdown about: solar panels. Use these keywords naturally."
     grams = m.instruction_ngrams((prompt,), ("solar panels",))
     assert m.echoes(["Solar panels are cheap."], grams) == []
-    assert m.echoes(["Please use these keywords naturally in your text."], grams) == []
+    assert m.echoes(["So we write a blog post in the end, about it."], grams) == []
     assert m.echoes(["We write a blog post in markdown about it."], grams) != []
+    assert m.echoes(["Use these keywords naturally: pizza, oven."], set()) != []
+    assert m.echoes(["Length: 600 to 1200 words.", "{{ topic }}"], set()) == [
+        "Length:", "{{"
+    ]
     assert m.echoes(["Title: Solar", "Here's a revised version of the post:"], set()) != []
     # the topic is no echo even though the prompt has it
     assert m.echoes(["Write a blog post about solar panels"], grams) == []

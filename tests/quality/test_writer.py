@@ -34,8 +34,9 @@ PIECE = (
     f"# Solar Heat for Small Offices\n\n## Introduction\n\n{INTRO}\n\n"
     f"## How It Works\n\n{WORKS}\n\n## Conclusion\n\n{CLOSING}\n"
 )
+REQUIRED = ["Introduction", "Conclusion"]
 STRATEGY = {"content_guidelines": {"min_words": 60, "max_words": 200,
-                                   "required_sections": ["Introduction", "Conclusion"]}}  # fmt: skip
+                                   "required_sections": REQUIRED}}  # fmt: skip
 WITH_HEAT_PUMP = (
     "Each panel turns light into power that the office uses at once. On cold days a heat "
     "pump can run on that power too, and any extra goes back to the grid for credit."
@@ -162,7 +163,8 @@ async def test_a_piece_cut_by_length_is_flagged_then_repaired(settings: Any) -> 
     llm = _Finishing(["length", "stop"], [cut, CLOSING])
     call = Router(settings, overrides={"*": llm}).bind(request)
     piece = await write_piece(call, built, request, attempts_sink=[], repair_rounds=1)
-    assert "it was cut off" in llm.history[1][1] and 'Rewrite the part "Conclusion"' in llm.history[1][1]
+    repair = llm.history[1][1]
+    assert "it was cut off" in repair and 'Rewrite the part "Conclusion"' in repair
     assert not piece.truncated and piece.report.passed and piece.text == PIECE
 
 
@@ -199,7 +201,7 @@ def _reply_for(prompt: str) -> str:
         return "1. A Heading (introduction)\nSolar Savings Explained\nPicking an Installer"
     if prompt.startswith("Write one sentence of under"):
         return "Solar panels help small offices cut power bills, and this guide shows how to start."
-    match = re.search(r'Write (?:the part "([^"]+)"|the opening paragraph): about (\d+) words',
+    match = re.search(r'Write (?:the part "([^"]+)"|the opening paragraph) in about (\d+) words',
                       prompt)  # fmt: skip
     assert match, prompt
     name, budget = match.group(1) or "opening", int(match.group(2))
@@ -227,13 +229,13 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
     names = [h for level, h in headings if level == "##"]
     # the outline's first line (no title) and its bad heading were refused; its good ones kept
     assert names == ["Introduction", "Our Process", "Solar Savings Explained", "Conclusion"]
-    assert piece.text.rstrip().endswith(
-        "Meta description: Solar panels help small offices cut power bills, and this guide "
-        "shows how to start."
-    )
+    # a small model's meta description comes from the opening, by code (no call)
+    meta = piece.text.rstrip().rsplit("\n", 1)[-1]
+    assert meta.startswith("Meta description: introductionword0 ") and len(meta) <= 18 + 150
     assert 250 <= word_count(piece.text) <= 450
     section_prompts = [p for p in replies if "Write the part" in p]
-    assert "Earlier parts said: Introduction:" in section_prompts[1]  # a summary of what came
+    assert not [p for p in replies if p.startswith("Write one sentence of under")]
+    assert "Before this: Introduction:" in section_prompts[1]  # a summary of what came before
     assert piece.report.check("sections").passed  # type: ignore[union-attr]
     assert piece.report.check("section_order").passed  # type: ignore[union-attr]
 
@@ -243,12 +245,12 @@ async def test_section_budgets_follow_the_strategys_length(
     bind: Bind, fake: FakeLLM, low: int, high: int
 ) -> None:
     strategy = {"content_guidelines": {"min_words": low, "max_words": high,
-                                       "required_sections": ["Introduction", "Conclusion"]}}  # fmt: skip
+                                       "required_sections": REQUIRED}}  # fmt: skip
     built, request = build(strategy, model="local/smollm2")
     fake.default = "Some words here."
     await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=0)
     prompts = dict.fromkeys(p for _, p in fake.history)  # a part may be asked twice
-    budgets = [int(b) for p in prompts for b in re.findall(r": about (\d+) words", p)]
+    budgets = [int(b) for p in prompts for b in re.findall(r"in about (\d+) words", p)]
     total = sum(budgets)
     target = (low + high) // 2
     assert 0.8 * target <= total + 12 <= 1.1 * target, budgets
@@ -259,7 +261,8 @@ async def test_section_budgets_follow_the_strategys_length(
 async def test_a_social_post_in_sections_mode_is_one_call(bind: Bind, fake: FakeLLM) -> None:
     built, request = build({}, content_type=ContentType.SOCIAL, model="local/smollm2",
                            keywords=["solar"])  # fmt: skip
-    post = "Solar panels pay for themselves within a few years on most office roofs. Ask us how today! #solar"
+    post = ("Solar panels pay for themselves within a few years on most office roofs. "
+            "Ask us how today! #solar")
     fake.enqueue(post)
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=0)
     assert fake.calls == 1 and "a hook line" in fake.history[0][1]

@@ -7,6 +7,7 @@ import typer
 from contentgen.cli import (
     batch,
     cache_cmd,
+    check_cmd,
     clients,
     generate,
     jobs,
@@ -28,6 +29,7 @@ app.command("batch")(batch.batch)
 app.command("status")(jobs.status)
 app.command("jobs")(jobs.jobs)
 app.command("models")(models_cmd.models)
+app.command("check")(check_cmd.check)
 app.add_typer(clients.app, name="clients")
 app.add_typer(strategies.app, name="strategies")
 app.add_typer(setup_cmds.rules, name="rules")

@@ -100,9 +100,10 @@ async def write_piece(
     mode = resolve_mode(call, built, request)
     session = Session(
         call=call, spec=QualitySpec.from_built(built, request.topic), topic=request.topic,
-        style=style_brief(built.setup), sink=attempts_sink,
-        small=is_small(call) if small is None else small, on_text=on_text,
+        style="", sink=attempts_sink, small=is_small(call) if small is None else small,
+        on_text=on_text,
     )  # fmt: skip
+    session.style = style_brief(built.setup, small=session.small)
     if mode == "sections":
         best = await write_sections(session)
     else:

@@ -71,7 +71,7 @@ def _body_sections(doc: Doc, spec: QualitySpec) -> list[Check]:
     needed = max(m.MIN_LONG_FORM_SECTIONS, len(spec.sections))
     problems = []
     if full < needed:
-        problems.append(f"{full} sections with text (at least {needed})")
+        problems.append(f"{full} section{'s' if full != 1 else ''} with text (at least {needed})")
     if empty:
         problems.append("no text under: " + ", ".join(empty))
     return [Check(name="body_sections", passed=not problems, measured=full,

@@ -204,11 +204,13 @@ def forbidden_found(text: str, phrases: list[str]) -> list[str]:
 
 _ECHO = re.compile(
     r"\bno quot\w*|\bone line\b|\bat most \d+ (?:words|characters)|\b(?:about|around|"
-    r"approximately|exactly) \d+ words\b|\bword count\b|\bmarkdown\b|\bexact (?:phrase|words)\b|"
+    r"approximately|exactly) \d+ words\b|\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
+    r"\bmarkdown\b|\bexact (?:phrase|words)\b|\buse these keywords\b|\bkeywords? naturally\b|"
+    r"\b(?:primary |seo )?keywords?\s*:|\bseo rule\b|\bmeta description\b|"
     r"\bhere(?:'s| is) (?:a|an|the|your|my) (?:\w+ )?(?:revised|rewritten|new|updated|blog|"
     r"section|paragraph|post|article|title|meta|version|sentence)\b|\bas an ai\b|"
-    r"^\s*(?:sure|certainly|of course)\b[,!.]|^\s*(?:section|title|heading|paragraph|keywords?|"
-    r"tone|topic|word budget)\s*:|\bplaceholder\b|\{\{|\}\}|\blorem ipsum\b",
+    r"^\s*(?:sure|certainly|of course)\b[,!.]|^\s*(?:section|title|heading|paragraph|tone|topic|"
+    r"length)\s*:|\bplaceholder\b|\{\{|\}\}|\{%|%\}|\blorem ipsum\b",
     re.IGNORECASE,
 )
 

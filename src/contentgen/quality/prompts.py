@@ -15,10 +15,11 @@ KIND = {
     ContentType.SOCIAL: "social media post",
     ContentType.LOCAL: "local landing page",
 }
-MAX_STYLE_WORDS = 45
+#: Words of style a prompt carries (a small model gets the shorter brief).
+MAX_STYLE_WORDS = {False: 45, True: 25}
 
 
-def style_brief(setup: EffectiveSetup) -> str:
+def style_brief(setup: EffectiveSetup, *, small: bool = False) -> str:
     """Tone, preferences and SEO rules in one short line (cut at ``MAX_STYLE_WORDS``)."""
     tone = setup.config.tone
     parts = []
@@ -26,12 +27,13 @@ def style_brief(setup: EffectiveSetup) -> str:
     if toned:
         parts.append("Tone: " + ", ".join(toned) + ".")
     for key, pref in setup.preferences.items():
-        parts.append(f"{key.replace('_', ' ').capitalize()}: {pref.value.rstrip('.')}.")
+        label = key.replace("_", " ").replace("-", " ").capitalize()
+        parts.append(f"{label}: {pref.value.rstrip('.')}.")
     for rule in setup.seo_rules.values():
         parts.append(rule.value.rstrip(".") + ".")
     brief: list[str] = []
     for part in parts:
-        if len(words(" ".join([*brief, part]))) > MAX_STYLE_WORDS:
+        if len(words(" ".join([*brief, part]))) > MAX_STYLE_WORDS[small]:
             break
         brief.append(part)
     return " ".join(brief)
@@ -45,13 +47,19 @@ def _uses(keywords: list[str]) -> str:
     return f", using the words {joined}"
 
 
+def _head(kind: str, title: str, topic: str, style: str) -> str:
+    """The piece in one line: its kind and title (and topic, when the title does not say it)."""
+    about = "" if set(words(topic.lower())) <= set(words(title.lower())) else f" about {topic}"
+    return f'{kind.capitalize()} "{title}"{about}. {style}'.rstrip()
+
+
 def outline(kind: str, topic: str, first: str, last: str, count: int, keyword: str | None) -> str:
     where = f'between "{first}" and "{last}"' if first != last else f'after "{first}"'
-    use = f', one of them with "{keyword}"' if keyword else ""
+    use = f', one with "{keyword}"' if keyword else ""
     return (
         f"Plan a {kind} about: {topic}.\n"
-        f"Write a title on the first line, then {count} section headings for its middle "
-        f"({where}), one per line, 2 to 6 words each{use}."
+        f"Give a title on the first line, then {count} section headings ({where}), one per "
+        f"line, 2 to 6 words each{use}."
     )
 
 
@@ -59,13 +67,12 @@ def section(
     kind: str, title: str, topic: str, style: str, heading: str | None, budget: int,
     keywords: list[str], before: str, *, closing: bool = False,
 ) -> str:  # fmt: skip
-    head = f'A {kind} titled "{title}" about {topic}. {style}'.rstrip()
-    seen = f"\nEarlier parts said: {before}" if before else ""
+    seen = f"\nBefore this: {before}" if before else ""
     task = "the opening paragraph" if heading is None else f'the part "{heading}"'
     extra = " End with a call to action." if closing else ""
     return (
-        f"{head}{seen}\nWrite {task}: about {budget} words of plain paragraphs"
-        f"{_uses(keywords)}. No headings, no title.{extra}"
+        f"{_head(kind, title, topic, style)}{seen}\nWrite {task} in about {budget} words"
+        f"{_uses(keywords)}. Plain paragraphs, no headings.{extra}"
     )
 
 
@@ -79,20 +86,18 @@ def social(kind: str, topic: str, style: str, budget: int, keywords: list[str]) 
 
 def expand(kind: str, title: str, topic: str, style: str, heading: str, budget: int,
            keywords: list[str], before: str) -> str:  # fmt: skip
-    head = f'A {kind} titled "{title}" about {topic}. {style}'.rstrip()
     return (
-        f"{head}\nThe part \"{heading}\" already says: {before}\n"
-        f"Write one more paragraph for it, about {budget} words, that adds something new"
+        f"{_head(kind, title, topic, style)}\nThe part \"{heading}\" already says: {before}\n"
+        f"Write one more paragraph for it in about {budget} words, adding something new"
         f"{_uses(keywords)}. Only the new paragraph."
     )
 
 
 def rewrite(kind: str, title: str, topic: str, style: str, heading: str, budget: int,
             asks: list[str], body: str) -> str:  # fmt: skip
-    head = f'A {kind} titled "{title}" about {topic}. {style}'.rstrip()
     return (
-        f"{head}\nRewrite the part \"{heading}\" below: {'; '.join(asks)}. About {budget} "
-        f"words of plain paragraphs, no heading.\n\n{body}"
+        f"{_head(kind, title, topic, style)}\nRewrite the part \"{heading}\" below: "
+        f"{'; '.join(asks)}. About {budget} words of plain paragraphs, no heading.\n\n{body}"
     )
 
 
@@ -119,12 +124,14 @@ def meta(kind: str, title_: str, limit: int) -> str:
 
 #: The fixed wording of the prompts above (what a piece must not echo).
 INSTRUCTIONS = (
-    "Write a title on the first line, then section headings for its middle one per line, "
-    "2 to 6 words each, one of them with",
-    "of plain paragraphs, using the words. No headings, no title. End with a call to action.",
-    "Earlier parts said:",
+    "Give a title on the first line, then section headings, one per line, 2 to 6 words each, "
+    "one with",
+    "Write the opening paragraph in about words, using the words. Plain paragraphs, no "
+    "headings. End with a call to action.",
+    "Before this:",
     "a hook line, a short body, a call to action and up to three hashtags",
-    "Write one more paragraph for it, that adds something new. Only the new paragraph.",
+    "Write one more paragraph for it in about words, adding something new. Only the new "
+    "paragraph.",
     "Rewrite the part below: words of plain paragraphs, no heading.",
     "Write one sentence for a that names a credible source (an organisation or a study) for "
     "a fact. with the words in it.",

@@ -35,12 +35,16 @@ WORDS_PER_PART = {True: 85, False: 150}
 MAX_BODY_SECTIONS = 6
 OUTLINE_WORDS = 40
 TITLE_WORDS = 14
-SUMMARY_WORDS = 14
+#: Words of each earlier part a section prompt is reminded of, and how many parts back.
+SUMMARY_WORDS = {False: 14, True: 10}
+SUMMARY_PARTS = {False: 3, True: 2}
+#: A reply with fewer words than this after clean-up is asked again, once.
+JUNK_WORDS = 12
 _SMALL = frozenset(
     ["a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "or", "at", "by", "from"]
 )
 FALLBACK_HEADINGS = {
-    "blog": ["Why {k} Matters", "How {k} Works", "Common Mistakes to Avoid",
+    "blog": ["Why {k} Matters", "How It Works", "Common Mistakes to Avoid",
              "Tips for Better Results", "What to Expect", "Choosing What Fits You"],
     "local": ["Why Choose Us for {k}", "How We Work", "What Our Customers Say",
               "Pricing and Estimates", "Areas We Serve", "Questions We Hear Often"],
@@ -148,8 +152,9 @@ def plan_parts(session: Session, body: list[str]) -> list[Part]:
     last = len(headings) - 1
     weights = [0.8 if i in (0, last) else 1.0 for i in range(len(headings))]
     budgets = [max(MIN_PART_WORDS, round(prose * w / sum(weights))) for w in weights]
+    placed = " ".join([session.title, *names])
     assigned = assign_keywords(spec.keywords, spec.keyword_density, spec.target_words,
-                               len(headings), session.small)  # fmt: skip
+                               len(headings), session.small, placed=placed)  # fmt: skip
     return [
         Part(h, budgets[i], tuple(assigned[i]), closing=i == last)
         for i, h in enumerate(headings)
@@ -166,31 +171,37 @@ def body_count(session: Session) -> int:
 
 
 def assign_keywords(
-    keywords: list[str], density: float | None, target: int, parts: int, small: bool
+    keywords: list[str], density: float | None, target: int, parts: int, small: bool,
+    *, placed: str = "",
 ) -> list[list[str]]:
-    """Which keywords each part is asked to use: enough uses to reach the density target
-    (or one each; two for a small model, which often leaves one out), spread from the start."""
+    """Which keywords each part is asked to use: enough uses to reach the density target (or
+    one each; two for a small model, which often leaves one out), less the uses the title and
+    headings (``placed``) already have, spread from the start."""
     assigned: list[list[str]] = [[] for _ in range(parts)]
     if not parts:
         return assigned
     slot = 0
     for keyword in keywords:
         size = max(1, len(keyword.split()))
-        uses = math.ceil(density * target / (100 * size)) if density else 1
-        uses = min(max(uses, 2 if small else 1), parts)
+        have = keyword_hits(placed, keyword)
+        if density:
+            uses = math.ceil(density * target / (100 * size)) - have
+        else:
+            uses = 0 if have else (2 if small else 1)
+        uses = min(max(uses, 0), parts)
         for _ in range(uses):
             assigned[slot % parts].append(keyword)
             slot += 1
     return assigned
 
 
-def summary(parts: list[tuple[str | None, str]]) -> str:
+def summary(parts: list[tuple[str | None, str]], small: bool = False) -> str:
     """What the last parts said: each one's first sentence, cut short."""
     said = []
-    for heading, body in parts[-3:]:
+    for heading, body in parts[-SUMMARY_PARTS[small] :]:
         first = sentences(body)[:1]
         if first:
-            clipped = " ".join(first[0].split()[:SUMMARY_WORDS])
+            clipped = " ".join(first[0].split()[: SUMMARY_WORDS[small]])
             said.append(f"{heading}: {clipped}" if heading else clipped)
     return " / ".join(said)
 
@@ -226,7 +237,8 @@ async def write_part(session: Session, part: Part, done: list[tuple[str | None, 
                                 list(part.keywords))  # fmt: skip
     else:
         prompt = prompts.section(session.kind, session.title, session.topic, session.style,
-                                 part.heading, part.budget, list(part.keywords), summary(done),
+                                 part.heading, part.budget, list(part.keywords),
+                                 summary(done, session.small),
                                  closing=part.closing and spec.long_form)  # fmt: skip
     seen = [session.title, *(body for _, body in done)]
     body, cut = "", False
@@ -235,7 +247,7 @@ async def write_part(session: Session, part: Part, done: list[tuple[str | None, 
         cut = reply.finish_reason == "length"
         body = section_body(reply.text, part.heading or "", title=session.title,
                             small=session.small, seen=seen, cut=cut)  # fmt: skip
-        if len(words(body)) >= min(part.budget // 3, 20):
+        if len(words(body)) >= min(part.budget // 3, JUNK_WORDS):
             break
     truncated = cut and not session.small  # a small model's cut sentence was dropped by tidy
     return Section(heading=part.heading or "", body=body, truncated=truncated)
@@ -295,10 +307,14 @@ def fallback_headings(session: Session, count: int, taken: list[str]) -> list[st
 
 
 async def write_meta(session: Session, draft: Draft) -> str | None:
+    """The model's meta description if it fits; the opening's first sentences if not (a small
+    model is not asked: code does it as well, for no tokens)."""
     limit = session.spec.meta_description_length or 155
-    reply = await session.ask(prompts.meta(session.kind, session.title, limit),
-                              limit // 5, purpose="meta")  # fmt: skip
-    found = clean_meta(reply.text, limit)
+    found = None
+    if not session.small:
+        reply = await session.ask(prompts.meta(session.kind, session.title, limit),
+                                  limit // 5, purpose="meta")  # fmt: skip
+        found = clean_meta(reply.text, limit)
     if found is None:
         opening = draft.intro or (draft.sections[0].body if draft.sections else "")
         found = meta_from(opening, limit)
