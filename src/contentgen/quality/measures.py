@@ -202,9 +202,10 @@ def forbidden_found(text: str, phrases: list[str]) -> list[str]:
     return [p for p in phrases if keyword_hits(text, p)]
 
 
-_ECHO = re.compile(
+ECHO = re.compile(
     r"\bno quot\w*|\bone line\b|\bat most \d+ (?:words|characters)|\b(?:about|around|"
-    r"approximately|exactly) \d+ words\b|\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
+    r"approximately|exactly|next|these|the) \d+ words\b|\b(?:new|next|one more) paragraph\b|"
+    r"\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
     r"\bmarkdown\b|\bexact (?:phrase|words)\b|\buse these keywords\b|\bkeywords? naturally\b|"
     r"\b(?:primary |seo )?keywords?\s*:|\bseo rule\b|\bmeta description\b|"
     r"\bhere(?:'s| is) (?:a|an|the|your|my) (?:\w+ )?(?:revised|rewritten|new|updated|blog|"
@@ -240,7 +241,7 @@ def echoes(texts: list[str], grams: set[tuple[str, ...]], allowed: str = "") -> 
     """Passages of ``texts`` that repeat the prompt or are instruction debris."""
     found = []
     for text in texts:
-        match = _ECHO.search(text)
+        match = ECHO.search(text)
         if match and match.group(0).strip().lower() not in allowed.lower():
             found.append(match.group(0).strip())
             continue

@@ -39,7 +39,7 @@ from contentgen.quality.sections import (
     write_part,
 )
 from contentgen.quality.session import Session
-from contentgen.quality.tidy import add_sentence, drop_sentences, section_body
+from contentgen.quality.tidy import add_sentence, drop_sentences
 
 INTRO = -1  # the part index of the opening paragraph
 MAX_EXPANSIONS = 3
@@ -331,9 +331,7 @@ async def _expand(draft: Draft, index: int, extra: int, session: Session) -> Dra
     prompt = prompts.expand(session.kind, session.title, session.topic, session.style,
                             section.heading, extra, [], said or "(nothing yet)")  # fmt: skip
     reply = await session.ask(prompt, extra, purpose="expand")
-    others = [t for t in draft.text_parts]
-    added = section_body(reply.text, section.heading, title=session.title, small=session.small,
-                         seen=others, cut=reply.finish_reason == "length")  # fmt: skip
+    added = session.clean(reply, section.heading, list(draft.text_parts))
     if not words(added):
         return draft
     body = f"{section.body.rstrip()}\n\n{added}".strip()
@@ -353,9 +351,7 @@ async def _rewrite(draft: Draft, index: int, asks: list[str], extra: int,
                              heading_of(draft, index), budget, asks, body)  # fmt: skip
     reply = await session.ask(prompt, budget, purpose="rewrite")
     others = [t for i, t in enumerate(draft.text_parts) if i != index + 2]
-    new = section_body(reply.text, heading_of(draft, index), title=session.title,
-                       small=session.small, seen=others if session.small else (),
-                       cut=reply.finish_reason == "length")  # fmt: skip
+    new = session.clean(reply, heading_of(draft, index), others)
     if len(words(new)) < min(current, budget) // 2:
         return draft  # a reply that lost most of the part is no repair
     cut = reply.finish_reason == "length" and not session.small

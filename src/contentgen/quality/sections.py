@@ -20,7 +20,6 @@ from contentgen.quality.markdown import normalise, sentences, words
 from contentgen.quality.measures import heading_matches, keyword_hits, title_problems
 from contentgen.quality.session import Session
 from contentgen.quality.spec import MAX_TITLE_WORDS, META_MIN_CHARS
-from contentgen.quality.tidy import section_body
 
 INTRO_LIKE = re.compile(r"\b(?:intro\w*|overview|about|welcome|at a glance)\b", re.IGNORECASE)
 CLOSING_LIKE = re.compile(
@@ -44,7 +43,7 @@ _SMALL = frozenset(
     ["a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "or", "at", "by", "from"]
 )
 FALLBACK_HEADINGS = {
-    "blog": ["Why {k} Matters", "How It Works", "Common Mistakes to Avoid",
+    "blog": ["What to Know About {k}", "How It Works", "Common Mistakes to Avoid",
              "Tips for Better Results", "What to Expect", "Choosing What Fits You"],
     "local": ["Why Choose Us for {k}", "How We Work", "What Our Customers Say",
               "Pricing and Estimates", "Areas We Serve", "Questions We Hear Often"],
@@ -202,7 +201,8 @@ def summary(parts: list[tuple[str | None, str]], small: bool = False) -> str:
         first = sentences(body)[:1]
         if first:
             clipped = " ".join(first[0].split()[: SUMMARY_WORDS[small]])
-            said.append(f"{heading}: {clipped}" if heading else clipped)
+            # a small model copies "Heading:" labels into its reply: it gets the words only
+            said.append(f"{heading}: {clipped}" if heading and not small else clipped)
     return " / ".join(said)
 
 
@@ -245,8 +245,7 @@ async def write_part(session: Session, part: Part, done: list[tuple[str | None, 
     for _ in range(2):  # one more try when a small model's reply is all debris
         reply = await session.ask(prompt, part.budget, stream=stream, purpose="section")
         cut = reply.finish_reason == "length"
-        body = section_body(reply.text, part.heading or "", title=session.title,
-                            small=session.small, seen=seen, cut=cut)  # fmt: skip
+        body = session.clean(reply, part.heading or "", seen)
         if len(words(body)) >= min(part.budget // 3, JUNK_WORDS):
             break
     truncated = cut and not session.small  # a small model's cut sentence was dropped by tidy
@@ -274,7 +273,9 @@ async def write_sections(session: Session) -> Draft:
     session.emit(f"# {session.title}\n\n")
     done: list[tuple[str | None, str]] = []
     draft = Draft(title=session.title)
-    for part in plan_parts(session, body):
+    parts = plan_parts(session, body)
+    session.labels = [p.heading for p in parts if p.heading]
+    for part in parts:
         if part.heading:
             session.emit(f"## {part.heading}\n\n")
         section = await write_part(session, part, done)

@@ -38,6 +38,8 @@ class Session:
     small: bool
     on_text: Callable[[str], None] | None = None
     title: str = ""
+    #: The piece's section names: a small model's "Introduction: ..." labels come off.
+    labels: list[str] = field(default_factory=list)
     prompts_sent: list[str] = field(default_factory=list)
     calls: int = 0
 
@@ -69,6 +71,17 @@ class Session:
         log.debug("writer_call", purpose=purpose, model=done.model,
                   output_tokens=done.output_tokens, finish_reason=done.finish_reason)  # fmt: skip
         return done
+
+    def clean(self, reply: Completion, heading: str, seen: list[str]) -> str:
+        """A reply's text as the body of part ``heading`` (``tidy.section_body``)."""
+        from contentgen.quality.tidy import section_body
+
+        return section_body(
+            reply.text, heading, title=self.title, small=self.small, seen=seen,
+            cut=reply.finish_reason == "length",
+            labels=[*self.labels, "Introduction", "Conclusion", "Opening", heading],
+            keep=" ".join(self.spec.allowed),
+        )  # fmt: skip
 
     def emit(self, text: str) -> None:
         """Stream text the code writes itself (headings) alongside the model's."""

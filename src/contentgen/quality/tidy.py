@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from contentgen.quality.markdown import Block, Doc, normalise, parse, sentences, words
-from contentgen.quality.measures import ENDS_CLEANLY, NGRAM
+from contentgen.quality.measures import ECHO, ENDS_CLEANLY, NGRAM
 
 _TAG = re.compile(r"</?[a-zA-Z][^<>\n]*>")
 #: HTML blocks a small model leaks around prose (tables, pre, script and the like are kept).
@@ -30,6 +30,9 @@ _CHATTER = re.compile(
     r"(?:section|title|heading|paragraph|topic|keywords?|tone|word count)\s*:)",
     re.IGNORECASE,
 )
+#: A reply that starts by repeating the prompt's first line ('Blog post "Title"...').
+_KIND_ECHO = re.compile(r"^\W*(?:blog post|social media post|local landing page)\s*[\"“:]",
+                        re.IGNORECASE)
 _CHATTER_LEAD = re.compile(
     r"^\W*(?:sure|certainly|of course|absolutely)[,!.]\s*(?:here(?:'s| is)[^.!?:]*[.!?:]\s*)?|"
     r"^here(?:'s| is) (?:a|an|the|your|my) [^.!?:]{0,80}:\s*",
@@ -65,13 +68,30 @@ def _grams(tokens: list[str]) -> list[tuple[str, ...]]:
     return [tuple(tokens[i : i + NGRAM]) for i in range(len(tokens) - NGRAM + 1)]
 
 
-def _clean_paragraph(lines: list[str], seen: _Seen) -> str:
+def _label_pattern(labels: Sequence[str]) -> re.Pattern[str] | None:
+    """``Introduction:`` at the start of a line: a small model labelling its paragraph."""
+    names = sorted({re.escape(x.strip()) for x in labels if x.strip()}, key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(rf"^\W*(?:{'|'.join(names)})\s*[:\-–—]\s*", re.IGNORECASE)
+
+
+def _echoes(sentence: str, keep: str) -> bool:
+    match = ECHO.search(sentence)
+    return match is not None and match.group(0).strip().lower() not in keep.lower()
+
+
+def _clean_paragraph(
+    lines: list[str], seen: _Seen, labels: re.Pattern[str] | None, keep: str
+) -> str:
     kept_lines = []
     for raw in lines:
         line = _TAG.sub("", raw).strip()
-        if not line or _CODE_LIKE.match(line) or _CHATTER.match(line):
+        if not line or _CODE_LIKE.match(line) or _CHATTER.match(line) or _KIND_ECHO.match(line):
             continue
         line = _CHATTER_LEAD.sub("", line).strip()
+        if labels is not None:
+            line = labels.sub("", line).strip()
         if line:
             kept_lines.append(line)
     text = " ".join(kept_lines)
@@ -80,7 +100,7 @@ def _clean_paragraph(lines: list[str], seen: _Seen) -> str:
         text = quoted.group(1).strip()
     kept = []
     for sentence in sentences(text):
-        if seen.repeats(sentence):
+        if seen.repeats(sentence) or _echoes(sentence, keep):
             continue
         seen.add(sentence)
         kept.append(sentence)
@@ -112,14 +132,20 @@ def _rebuild(text: str, doc: Doc, replaced: dict[int, tuple[Block, str]]) -> str
     return doc.front_matter + body.strip("\n") + ("\n" if text.endswith("\n") else "")
 
 
-def tidy_markdown(text: str, *, seen: Sequence[str] = (), cut: bool = False) -> str:
+def tidy_markdown(
+    text: str, *, seen: Sequence[str] = (), cut: bool = False, labels: Sequence[str] = (),
+    keep: str = "",
+) -> str:  # fmt: skip
     """Clean a small model's Markdown; only paragraphs change (see the module docstring).
 
     ``seen`` are texts written before (earlier sections, the title): sentences repeating them
-    go too. ``cut``: the reply hit the token limit, so its last paragraph loses the unfinished
-    sentence (any reply's last paragraph does when it ends mid-sentence)."""
+    go too, as do sentences of instruction debris ("in about 90 words") unless ``keep`` (the
+    topic, keywords) has the words. ``labels`` (section names) are taken off the start of
+    paragraphs ("Introduction: ..."). ``cut``: the reply hit the token limit, so its last
+    paragraph loses the unfinished sentence (any reply's does when it ends mid-sentence)."""
     doc = parse(text)
     state = _Seen([s for t in seen for s in sentences(t)])
+    label = _label_pattern(labels)
     paragraphs = [
         b for b in doc.blocks
         if b.kind == "paragraph" or (b.kind == "html" and _PROSE_HTML.match(doc.lines[b.start]))
@@ -127,7 +153,7 @@ def tidy_markdown(text: str, *, seen: Sequence[str] = (), cut: bool = False) -> 
     replaced: dict[int, tuple[Block, str]] = {}
     for block in paragraphs:
         original = doc.lines[block.start : block.end]
-        cleaned = _clean_paragraph(original, state)
+        cleaned = _clean_paragraph(original, state, label, keep)
         if cleaned != "\n".join(original):
             replaced[block.start] = (block, cleaned)
     last = doc.blocks[-1] if doc.blocks else None
@@ -171,11 +197,11 @@ _HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6})(\s+)(.*)$")
 
 def section_body(
     reply: str, heading: str, *, title: str = "", small: bool = False,
-    seen: Sequence[str] = (), cut: bool = False,
+    seen: Sequence[str] = (), cut: bool = False, labels: Sequence[str] = (), keep: str = "",
 ) -> str:  # fmt: skip
     """One section's text from a model's reply: its copy of the section heading or the title
     goes; other headings become ``###`` or deeper (a section holds no ``#``/``##`` of its own).
-    ``small``: then ``tidy_markdown`` (with ``seen``, ``cut``)."""
+    ``small``: then ``tidy_markdown`` (with ``seen``, ``cut``, ``labels``, ``keep``)."""
     doc = parse(reply)
     drop = {normalise(heading), normalise(title)} - {""}
     lines = list(doc.lines)
@@ -191,5 +217,5 @@ def section_body(
             lines[h.start] = f"{match.group(1)}###{match.group(3)}{match.group(4)}"
     body = "\n".join(line for line in lines if line != "\x00").strip()
     if small:
-        body = tidy_markdown(body, seen=seen, cut=cut).strip()
+        body = tidy_markdown(body, seen=seen, cut=cut, labels=labels, keep=keep).strip()
     return body
