@@ -100,3 +100,19 @@ def test_status_shows_the_compliance_of_a_job() -> None:
     assert code == 0
     assert "compliance: 0.90, FAILED (single mode, 0 repair rounds)" in out
     assert "  FAIL keyword:heat pump: keyword 'heat pump' not used" in out
+
+
+def test_check_imports_no_heavy_module(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom contentgen.cli.app import app\n"
+        "try:\n    app(['check', 'examples/pieces/pizza-blog.md'], standalone_mode=False)\n"
+        "except BaseException:\n    pass\n"
+        "print([m for m in ('litellm', 'llama_cpp', 'fastapi', 'supabase') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={"CONTENTGEN_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+                          timeout=60)  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr

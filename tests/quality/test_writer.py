@@ -267,3 +267,11 @@ async def test_a_social_post_in_sections_mode_is_one_call(bind: Bind, fake: Fake
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=0)
     assert fake.calls == 1 and "a hook line" in fake.history[0][1]
     assert piece.text == f"# Solar Panels for Small Offices\n\n{post}\n"
+
+
+async def test_chatter_before_the_title_is_dropped_by_code(bind: Bind, fake: FakeLLM) -> None:
+    built, request = build(STRATEGY)
+    fake.enqueue("Here is the revised blog post:\n\n" + PIECE)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 1  # no call needed: code removes it
+    assert piece.report.passed and piece.text == PIECE

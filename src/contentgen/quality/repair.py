@@ -52,6 +52,7 @@ class Plan:
 
     title: bool = False
     meta: bool = False
+    drop_lead: bool = False  # text before the title that echoes the prompt
     reorder: bool = False
     add: list[str] = field(default_factory=list)  # section headings to write
     expand: dict[int, int] = field(default_factory=dict)  # part -> words to add
@@ -63,7 +64,8 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not (self.title or self.meta or self.reorder or self.add or self.expand
+        return not (self.title or self.meta or self.drop_lead or self.reorder or self.add
+                    or self.expand
                     or self.rewrite or self.trim or self.drop or self.insert)  # fmt: skip
 
     def ask(self, part: int, text: str) -> None:
@@ -146,6 +148,9 @@ def plan(draft: Draft, report: ComplianceReport, session: Session) -> Plan:
                         todo.ask(index, f'do not use the words "{phrase}"')
     if "prompt_echo" in failed:
         grams = m.instruction_ngrams(session.echo_spec().instructions, spec.allowed)
+        if draft.lead and m.echoes([p.text for p in parse(draft.lead).prose], grams,
+                                   " ".join(spec.allowed)):  # fmt: skip
+            todo.drop_lead = True
         for index, _, body in texts:
             for item in parse(body).prose:
                 for found in m.echoes([item.text], grams, " ".join(spec.allowed)):
@@ -231,6 +236,8 @@ async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
         draft = with_body(draft, index, _trim(body_of(draft, index), count, session.spec.keywords))
     if todo.reorder:
         draft = reorder(draft, session.spec.sections)
+    if todo.drop_lead:
+        draft = draft.changed(lead="")
     if todo.title:
         reply = await session.ask(
             prompts.title(session.kind, session.topic,
