@@ -117,6 +117,7 @@ class Outcome:
     calls: int
     seconds: float
     words: int
+    text: str = ""
 
 
 async def setup(cg: Client, topics: list[Topic]) -> None:
@@ -158,7 +159,8 @@ async def run_one(cg: Client, item: Topic, config: str, rounds: int) -> Outcome:
         await cg.remove_preference(item.client, "forbidden_phrases")
     check = piece.report.check("word_count")
     return Outcome(item, config, piece.report, sum(a.input_tokens + a.output_tokens for a in sink),
-                   len(sink), seconds, int(check.measured or 0) if check else 0)  # fmt: skip
+                   len(sink), seconds, int(check.measured or 0) if check else 0,
+                   piece.text)  # fmt: skip
 
 
 def pooled(name: str) -> str:
@@ -240,7 +242,7 @@ def main() -> None:
         args.json.write_text(json.dumps([
             {"topic": o.topic.topic, "type": o.topic.content_type, "config": o.config,
              "tokens": o.tokens, "calls": o.calls, "seconds": round(o.seconds, 2),
-             "report": o.report.model_dump(mode="json")}
+             "report": o.report.model_dump(mode="json"), "text": o.text}
             for o in outcomes
         ], indent=1))  # fmt: skip
 

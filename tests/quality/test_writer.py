@@ -201,10 +201,9 @@ def _reply_for(prompt: str) -> str:
         return "1. A Heading (introduction)\nSolar Savings Explained\nPicking an Installer"
     if prompt.startswith("Write one sentence of under"):
         return "Solar panels help small offices cut power bills, and this guide shows how to start."
-    match = re.search(r'Write (?:the part "([^"]+)"|the opening paragraph) in about (\d+) words',
-                      prompt)  # fmt: skip
+    match = re.search(r'\(in about (\d+) words\) (?:to open|for the part "([^"]+)")', prompt)
     assert match, prompt
-    name, budget = match.group(1) or "opening", int(match.group(2))
+    name, budget = match.group(2) or "opening", int(match.group(1))
     words = [f"{name.split()[0].lower()}word{i % 7}" for i in range(budget - 6)]
     return " ".join(words) + f" ends the {name} part here."
 
@@ -233,7 +232,7 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
     meta = piece.text.rstrip().rsplit("\n", 1)[-1]
     assert meta.startswith("Meta description: introductionword0 ") and len(meta) <= 18 + 150
     assert 250 <= word_count(piece.text) <= 450
-    section_prompts = [p for p in replies if "Write the part" in p]
+    section_prompts = [p for p in replies if "for the part" in p]
     assert not [p for p in replies if p.startswith("Write one sentence of under")]
     assert "Before this: introductionword0 " in section_prompts[1]  # what came before
     assert piece.report.check("sections").passed  # type: ignore[union-attr]

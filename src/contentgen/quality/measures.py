@@ -205,6 +205,7 @@ def forbidden_found(text: str, phrases: list[str]) -> list[str]:
 ECHO = re.compile(
     r"\bno quot\w*|\bone line\b|\bat most \d+ (?:words|characters)|\b(?:about|around|"
     r"approximately|exactly|next|these|the) \d+ words\b|\b(?:new|next|one more) paragraph\b|"
+    r"\b(?:two|three|four|\d+) (?:short )?paragraphs\b|\bthe (?:first|second|third) paragraph\b|"
     r"\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
     r"\bmarkdown\b|\bexact (?:phrase|words)\b|\buse these keywords\b|\bkeywords? naturally\b|"
     r"\b(?:primary |seo )?keywords?\s*:|\bseo rule\b|\bmeta description\b|"

@@ -63,16 +63,28 @@ def outline(kind: str, topic: str, first: str, last: str, count: int, keyword: s
     )
 
 
+#: Words of a "short paragraph": small models follow a count of paragraphs far better than a
+#: count of words (asked for "about 90 words" SmolLM2 wrote ~25; for "two short paragraphs" ~80).
+PARAGRAPH_WORDS = 45
+
+
+def paragraphs(budget: int) -> str:
+    count = max(1, round(budget / PARAGRAPH_WORDS))
+    names = {1: "one short paragraph", 2: "two short paragraphs", 3: "three short paragraphs"}
+    return names.get(count, f"{count} short paragraphs")
+
+
 def section(
     kind: str, title: str, topic: str, style: str, heading: str | None, budget: int,
     keywords: list[str], before: str, *, closing: bool = False,
 ) -> str:  # fmt: skip
-    seen = f"\nBefore this: {before}" if before else ""
-    task = "the opening paragraph" if heading is None else f'the part "{heading}"'
+    about = "" if set(words(topic.lower())) <= set(words(title.lower())) else f" about {topic}"
+    part = f'to open a {kind}' if heading is None else f'for the part "{heading}" of a {kind}'
     extra = " End with a call to action." if closing else ""
+    seen = f"\nBefore this: {before}" if before else ""
     return (
-        f"{_head(kind, title, topic, style)}{seen}\nWrite {task} in about {budget} words"
-        f"{_uses(keywords)}. Plain paragraphs, no headings.{extra}"
+        f"Write {paragraphs(budget)} (in about {budget} words) {part} titled \"{title}\"{about}"
+        f"{_uses(keywords)}. No headings.{extra} {style}".rstrip() + seen
     )
 
 
@@ -87,9 +99,9 @@ def social(kind: str, topic: str, style: str, budget: int, keywords: list[str]) 
 def expand(kind: str, title: str, topic: str, style: str, heading: str, budget: int,
            keywords: list[str], before: str) -> str:  # fmt: skip
     return (
-        f"{_head(kind, title, topic, style)}\nThe part \"{heading}\" already says: {before}\n"
-        f"Write one more paragraph for it in about {budget} words, adding something new"
-        f"{_uses(keywords)}. Only the new paragraph."
+        f"Write {paragraphs(budget)} (in about {budget} words) more for the part \"{heading}\" "
+        f"of a {kind} titled \"{title}\"{_uses(keywords)}, saying something new. No headings. "
+        f"{style}\nThe part already says: {before}"
     )
 
 
@@ -126,12 +138,12 @@ def meta(kind: str, title_: str, limit: int) -> str:
 INSTRUCTIONS = (
     "Give a title on the first line, then section headings, one per line, 2 to 6 words each, "
     "one with",
-    "Write the opening paragraph in about words, using the words. Plain paragraphs, no "
-    "headings. End with a call to action.",
+    "Write short paragraphs in about words to open a titled, using the words. No headings. "
+    "End with a call to action.",
+    "Write two short paragraphs three short paragraphs for the part of a",
     "Before this:",
     "a hook line, a short body, a call to action and up to three hashtags",
-    "Write one more paragraph for it in about words, adding something new. Only the new "
-    "paragraph.",
+    "more for the part of a titled, saying something new. No headings. The part already says:",
     "Rewrite the part below: words of plain paragraphs, no heading.",
     "Write one sentence for a that names a credible source (an organisation or a study) for "
     "a fact. with the words in it.",

@@ -192,6 +192,7 @@ def add_sentence(text: str, sentence: str) -> str:
     return _rebuild(text, doc, {first.start: (first, f"{joined} {sentence}")})
 
 
+_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
 _HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6})(\s+)(.*)$")
 
 
@@ -201,7 +202,11 @@ def section_body(
 ) -> str:  # fmt: skip
     """One section's text from a model's reply: its copy of the section heading or the title
     goes; other headings become ``###`` or deeper (a section holds no ``#``/``##`` of its own).
-    ``small``: then ``tidy_markdown`` (with ``seen``, ``cut``, ``labels``, ``keep``)."""
+    ``small``: then ``tidy_markdown`` (with ``seen``, ``cut``, ``labels``, ``keep``), after
+    code fences and indentation go (a small model asked for paragraphs writes none on purpose).
+    A fence left open is closed: it would swallow the sections after it."""
+    if small:
+        reply = "\n".join(line.strip() for line in reply.splitlines() if not _FENCE.match(line))
     doc = parse(reply)
     drop = {normalise(heading), normalise(title)} - {""}
     lines = list(doc.lines)
@@ -216,6 +221,8 @@ def section_body(
         elif h.level < 3:
             lines[h.start] = f"{match.group(1)}###{match.group(3)}{match.group(4)}"
     body = "\n".join(line for line in lines if line != "\x00").strip()
+    if sum(1 for line in body.splitlines() if _FENCE.match(line)) % 2:
+        body += "\n```"
     if small:
         body = tidy_markdown(body, seen=seen, cut=cut, labels=labels, keep=keep).strip()
     return body
