@@ -8,7 +8,7 @@ Target (issue 4): wall <= 1.10 x ideal, where ideal = rows / concurrency x delay
 The server (``python -m contentgen.testing.openai_server``) runs as a separate process and
 answers every chat call after ``--delay`` seconds. The batch runs as a user would run it:
 ``Client.from_settings`` with ``CONTENTGEN_MODEL=openai/gpt-4o-mini`` and
-``CONTENTGEN_API_BASE`` pointing at the server (so the plain-HTTP ``OpenAICompatBackend`` is
+``CONTENTGEN_API_BASE`` pointing at the server (so ``OpenAICompatBackend``, aiohttp, is
 used), SQLite and the disk cache in a temporary ``CONTENTGEN_HOME``, and
 ``contentgen.batch.runner.run_file`` over a generated CSV writing into a temporary directory.
 Only ``run_file`` is timed (not start-up or opening the database).
@@ -49,10 +49,12 @@ def make_certificate(folder: Path) -> tuple[list[str], Path]:
     return ["--certfile", str(chain), "--keyfile", str(key)], ca_file
 
 
-def start_server(delay: float, extra: list[str]) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    delay: float, processes: int, extra: list[str]
+) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0",
-         "--delay", str(delay), *extra],
+         "--delay", str(delay), "--processes", str(processes), *extra],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -69,6 +71,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--delay", type=float, default=0.05, help="server latency, seconds")
     parser.add_argument("--https", action="store_true", help="TLS with a self-signed cert")
+    parser.add_argument("--server-processes", type=int, default=1,
+                        help="fake server processes (SO_REUSEPORT)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -76,7 +80,7 @@ def main() -> None:
         if args.https:
             extra, ca_file = make_certificate(home)
             os.environ["SSL_CERT_FILE"] = str(ca_file)
-        server, base_url = start_server(args.delay, extra)
+        server, base_url = start_server(args.delay, args.server_processes, extra)
         try:
             os.environ.update(
                 CONTENTGEN_HOME=str(home / "home"),
@@ -93,7 +97,8 @@ def main() -> None:
                  f"{result.failed} failed")  # fmt: skip
     ideal = args.rows / args.concurrency * args.delay
     ratio = result.wall / ideal
-    print(f"{'https' if args.https else 'http'}  rows {args.rows}  concurrency {args.concurrency}  server delay "
+    scheme = "https" if args.https else "http"
+    print(f"{scheme}  rows {args.rows}  concurrency {args.concurrency}  server delay "
           f"{args.delay * 1000:.0f} ms  cpu {result.cpu:.2f} s "
           f"({1000 * result.cpu / args.rows:.3f} ms/row)")  # fmt: skip
     print(f"wall {result.wall:.3f} s  ideal {ideal:.3f} s  ratio {ratio:.3f}  "

@@ -149,7 +149,7 @@ class ProviderError(ContentgenError):
         provider: str,
         model: str,
         kind: ProviderErrorKind = "server",
-        attempts: tuple[Attempt, ...] = (),
+        attempts: tuple[Attempt, ...] | int = (),
         retry_after: float | None = None,
         status: int | None = None,
         **details: Any,
@@ -159,7 +159,8 @@ class ProviderError(ContentgenError):
         self.provider = provider
         self.model = model
         self.kind: ProviderErrorKind = kind
-        self.attempts = attempts
+        # An int (the old count of attempts) is accepted and dropped: no Attempt to record.
+        self.attempts: tuple[Attempt, ...] = () if isinstance(attempts, int) else attempts
         self.retry_after = retry_after
         self.status = status
 

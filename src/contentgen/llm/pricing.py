@@ -113,6 +113,7 @@ def table_entry(model: str) -> dict[str, Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def prices(model: str) -> Prices | None:
     """The per-token prices of ``model`` in litellm's table; None when unknown or free."""
     if model.startswith(FREE_PREFIXES):

@@ -17,7 +17,6 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -27,11 +26,10 @@ from contentgen.errors import (
     ConfigurationError,
     ContentgenError,
     InvalidInput,
-    MissingExtra,
-    MissingKey,
     ProviderError,
     ProviderUnavailable,
 )
+from contentgen.llm.backends import Backends
 from contentgen.llm.base import (
     LLM,
     Attempt,
@@ -40,7 +38,7 @@ from contentgen.llm.base import (
     Mode,
     TextCallback,
 )
-from contentgen.llm.breaker import Breakers
+from contentgen.llm.breaker import Breakers, CircuitOpen
 from contentgen.llm.catalogue import (
     PRIORITIES,
     Catalogue,
@@ -49,7 +47,7 @@ from contentgen.llm.catalogue import (
     load_catalogue,
 )
 from contentgen.llm.latency import FILE_NAME, LatencyStats
-from contentgen.llm.routing import Target, order, target
+from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
@@ -64,37 +62,6 @@ MAX_WAIT = 30.0
 MAX_RETRY_AFTER = 60.0
 
 log = get_logger()
-
-
-@dataclass(frozen=True)
-class Route:
-    """The models a request will try, primary first, and why."""
-
-    models: tuple[str, ...]
-    reason: str
-
-    @property
-    def primary(self) -> str:
-        return self.models[0]
-
-    @property
-    def model(self) -> str:
-        """The primary model (the name ``ModelChoice`` had)."""
-        return self.models[0]
-
-
-class CircuitOpen(ProviderUnavailable):
-    """Every model of the route has an open circuit (or the one left just opened)."""
-
-    def __init__(self, model: str, provider: str, retry_in: float) -> None:
-        super().__init__(
-            f"{model}: circuit open after repeated failures; skipped (next trial in "
-            f"{retry_in:.0f} s)", provider=provider, model=model, kind="connection",
-        )  # fmt: skip
-
-    @property
-    def transient(self) -> bool:
-        return False
 
 
 class BoundCall:
@@ -148,89 +115,28 @@ class Router:
         self.breakers = Breakers(settings.breaker_failures, settings.breaker_reset)
         self.limits = RateLimits(settings.rpm_limits)
         self.latency = LatencyStats.load(settings.home / FILE_NAME)
-        self._overrides = dict(overrides or {})
-        self._backends: dict[tuple[str, str | None, str | None], LLM] = {}
+        self.backends = Backends(settings, self.catalogue, self.env, self.secrets, overrides)
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
         self._server_models: list[str] | None = None
         self._sleep = sleep
+        wait = settings.retry_wait
+        self._backoff = wait_exponential_jitter(multiplier=wait, max=max(wait, MAX_WAIT),
+                                                jitter=wait)  # fmt: skip
 
-    # -- where models go ---------------------------------------------------------------------
-
-    def override(self, model: str) -> LLM | None:
-        prefix = model.split("/", 1)[0] if "/" in model else ""
-        for key in (model, prefix, "*"):
-            if key and key in self._overrides:
-                return self._overrides[key]
-        return None
+    # -- where models go (llm/backends.py) ---------------------------------------------------
 
     def target(self, entry: ModelEntry) -> Target:
-        return target(entry, self.catalogue, self.settings, self.env)
+        return self.backends.target(entry)
 
     def problem(self, model: str) -> ContentgenError | None:
         """Why ``model`` cannot be called here (missing key, extra or file), else None."""
-        if self.override(model) is not None:
-            return None
-        entry = self.catalogue.entry(model)
-        if entry.endpoint is not None and entry.endpoint not in self.catalogue.endpoints:
-            return ConfigurationError(f"model {model}: no endpoint {entry.endpoint!r}")
-        found = self.target(entry)
-        if found.kind == "local":
-            from contentgen.llm.local_llama import (
-                MODEL_HINT,
-                llama_cpp_available,
-                resolve_model_path,
-            )
-
-            if not llama_cpp_available():
-                return MissingExtra("local", "The embedded model", hint=MODEL_HINT)
-            try:
-                resolve_model_path(self.settings, model)
-            except ContentgenError as exc:
-                return exc
-            return None
-        if found.missing_key:
-            assert found.key_variable is not None
-            return MissingKey(model, found.provider, found.key_variable)
-        return None
+        return self.backends.problem(model)
 
     def backend(self, entry: ModelEntry) -> LLM:
-        override = self.override(entry.name)
-        if override is not None:
-            return override
-        found = self.target(entry)
-        cache_key = (found.kind, found.api_base, found.key_variable)
-        backend = self._backends.get(cache_key)
-        if backend is None:
-            backend = self._backends[cache_key] = self._build(found)
-        return backend
-
-    def _build(self, found: Target) -> LLM:
-        # Imported here: a command that never calls a model never pays for a backend.
-        if found.kind == "local":
-            from contentgen.llm.local_llama import LocalLlamaBackend
-
-            return LocalLlamaBackend(self.settings)
-        if found.kind == "fake":
-            from contentgen.llm.fake import FakeLLM
-
-            return FakeLLM()
-        if found.kind == "aiohttp":
-            from contentgen.llm.openai_compat import OpenAICompatBackend
-
-            return OpenAICompatBackend(self.settings, api_base=found.api_base, api_key=found.key,
-                                       key_variable=found.key_variable or "CONTENTGEN_API_KEY",
-                                       secrets=self.secrets)  # fmt: skip
-        from contentgen.llm.litellm_backend import LiteLLMBackend
-
-        return LiteLLMBackend(self.settings, api_base=found.api_base, api_key=found.key,
-                              key_variable=found.key_variable, secrets=self.secrets)  # fmt: skip
+        return self.backends.backend(entry)
 
     def wire(self, entry: ModelEntry) -> str:
-        """The model string the backend is called with."""
-        found = self.target(entry)
-        if found.kind == "litellm" and entry.endpoint is not None:
-            return entry.wire if entry.wire.startswith("openai/") else f"openai/{entry.wire}"
-        return entry.wire
+        return self.backends.wire(entry)
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -254,6 +160,9 @@ class Router:
         return found
 
     def _route(self, model: str | None, provider: str | None, priority: str) -> Route:
+        if self.needs_discovery(model, priority) and not provider:
+            raise ConfigurationError("the models CONTENTGEN_API_BASE serves are not known yet: "
+                                     "await Router.check() first")  # fmt: skip
         if model:
             if provider and "/" not in model:
                 model = f"{provider}/{model}"
@@ -273,7 +182,9 @@ class Router:
                       if e.name != primary and self._routable(e, provider)]  # fmt: skip
         ranked = [e.name for e in order(candidates, priority, self.catalogue, self.latency.p50)]
         if primary is not None:
-            fallbacks = [] if self.catalogue.entry(primary).tier < 1 else ranked
+            # A fallback is an adequate model: never the embedded toy model behind a real one.
+            adequate = self.catalogue.adequate_tier
+            fallbacks = [n for n in ranked if self.catalogue.entry(n).tier >= adequate]
             return Route((primary, *fallbacks[: self.catalogue.fallbacks]), reason)
         if not ranked:
             raise self._nothing_usable(provider)
@@ -290,7 +201,7 @@ class Router:
             "'contentgen[local]'"
         )
 
-    async def _discover(self) -> None:
+    async def discover(self) -> None:
         """With CONTENTGEN_API_BASE and no CONTENTGEN_MODEL: ask the server what it serves."""
         if self._server_models is not None:
             return
@@ -320,8 +231,10 @@ class Router:
                     and not self.catalogue.routes.get(priority)
                     and self._server_models is None)  # fmt: skip
 
-    async def check(self, request: ContentRequest | None = None, *, model: str | None = None,
-                    provider: str | None = None, priority: str = "balanced") -> Route:  # fmt: skip
+    async def check(
+        self, request: ContentRequest | None = None, *, model: str | None = None,
+        provider: str | None = None, priority: str = "balanced", warm: bool = True,
+    ) -> Route:  # fmt: skip
         """The route of a request, checked before a job is created: raises ``MissingKey``
         (naming the variable), ``MissingExtra`` or ``ConfigurationError`` when its primary
         model cannot run here. Warms the primary's backend (imports), so a job's generation
@@ -330,17 +243,18 @@ class Router:
             model, provider = request.model, request.llm_provider
             priority = request.priority.value
         if self.needs_discovery(model, priority) and not provider:
-            await self._discover()
+            await self.discover()
         found = self.route(model=model, provider=provider, priority=priority)
         usable = [m for m in found.models if self.problem(m) is None]
         if not usable:
             problem = self.problem(found.primary)
             assert problem is not None
             raise problem
-        backend = self.backend(self.catalogue.entry(usable[0]))
-        warm = getattr(backend, "warm", None)
-        if callable(warm):
-            await warm(self.wire(self.catalogue.entry(usable[0])))
+        if warm:
+            entry = self.catalogue.entry(usable[0])
+            warmer = getattr(self.backend(entry), "warm", None)
+            if callable(warmer):
+                await warmer(self.wire(entry))
         return found
 
     def bind(self, request: ContentRequest, *, mode: Mode | None = None,
@@ -389,7 +303,7 @@ class Router:
                 if i + 1 < len(models):
                     log.warning("llm_fallback", model=name, kind=exc.kind, next=models[i + 1])
                 continue
-            return dataclasses.replace(done, attempts=(*attempts, done.as_attempt()))
+            return self._final_completion(entry, done, attempts)
         assert last is not None
         raise self._final(last, attempts) from last
 
@@ -407,14 +321,14 @@ class Router:
             if not breaker.allow():
                 raise CircuitOpen(entry.name, entry.provider, breaker.retry_in())
             await self.limits.acquire(entry.name)
+            # on_text only when streaming: an LLM written before streaming still works.
+            extra = {} if on_text is None else {"on_text": on_text}
             try:
                 if slots is None:
-                    done = await backend.complete(prompt, model=wire, params=params,
-                                                  on_text=on_text)  # fmt: skip
+                    done = await backend.complete(prompt, model=wire, params=params, **extra)
                 else:
                     async with slots:
-                        done = await backend.complete(prompt, model=wire, params=params,
-                                                      on_text=on_text)  # fmt: skip
+                        done = await backend.complete(prompt, model=wire, params=params, **extra)
             except ProviderError as exc:
                 attempts.extend(self._own(entry, a) for a in exc.attempts)
                 if exc.transient and exc.kind != "rate_limit":
@@ -429,8 +343,17 @@ class Router:
                 raise
             breaker.success()
             self.latency.observe(entry.name, done.latency_ms)
-            return self._priced(entry, done)
+            return done
 
+        # The first attempt is a plain call: tenacity's loop costs ~0.1 ms of CPU, as much as
+        # the HTTP call itself, and most calls succeed at once. A retryable failure is handed
+        # to tenacity as its first attempt, so every wait and stop is tenacity's.
+        try:
+            return await once()
+        except ProviderError as exc:
+            if not _retryable(exc) or self.settings.llm_retries <= 1:
+                raise
+            first: ProviderError | None = exc
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.settings.llm_retries),
             wait=self._wait,
@@ -441,22 +364,30 @@ class Router:
         )
         async for attempt in retrying:
             with attempt:
+                if first is not None:
+                    failed, first = first, None
+                    raise failed
                 return await once()
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
     def _wait(self, state: RetryCallState) -> float:
-        wait = self.settings.retry_wait
-        backoff = wait_exponential_jitter(initial=wait, max=max(wait, MAX_WAIT), jitter=wait)
-        delay = float(backoff(state))
+        delay = float(self._backoff(state))
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, ProviderError) and exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         return delay
 
-    def _priced(self, entry: ModelEntry, done: Completion) -> Completion:
+    def _final_completion(
+        self, entry: ModelEntry, done: Completion, attempts: list[Attempt]
+    ) -> Completion:
+        """``done`` under the catalogue's name and price, with every attempt of the call."""
         cost = self.catalogue.cost(entry, done.input_tokens, done.output_tokens,
                                    done.cached_tokens, done.reasoning_tokens)  # fmt: skip
-        return dataclasses.replace(done, model=entry.name, provider=entry.provider, cost=cost)
+        success = Attempt(entry.provider, entry.name, done.input_tokens, done.output_tokens,
+                          done.cached_tokens, done.reasoning_tokens, cost, done.latency_ms,
+                          done.finish_reason, None)  # fmt: skip
+        return dataclasses.replace(done, model=entry.name, provider=entry.provider, cost=cost,
+                                   attempts=(*attempts, success))  # fmt: skip
 
     def _own(self, entry: ModelEntry, attempt: Attempt) -> Attempt:
         """A backend's failed attempt under the catalogue's name, price and secret mask."""
@@ -489,9 +420,7 @@ class Router:
 
     async def aclose(self) -> None:
         """Close every backend this router built; save the observed latencies."""
-        backends, self._backends = list(self._backends.values()), {}
-        for backend in backends:
-            await backend.aclose()
+        await self.backends.aclose()
         self.latency.save()
 
     async def __aenter__(self) -> Router:
