@@ -30,12 +30,14 @@ from contentgen.quality.prompts import style_brief
 from contentgen.quality.repair import apply, plan
 from contentgen.quality.report import ComplianceReport
 from contentgen.quality.sections import make_title, write_sections
-from contentgen.quality.session import TOKENS_PER_WORD, Session
+from contentgen.quality.session import Session
 from contentgen.quality.spec import QualitySpec
 from contentgen.quality.tidy import tidy_markdown
 
 __all__ = ["TOKENS_PER_WORD", "NoncompliantPiece", "Piece", "piece_result", "write_piece"]
 
+#: Output tokens per word of a piece, for estimates (``batch --dry-run``).
+TOKENS_PER_WORD = 1.4
 #: Repair rounds when the caller does not say (setting ``repair_rounds``).
 REPAIR_ROUNDS = 2
 
