@@ -38,7 +38,7 @@ from contentgen.client.local import Client
 from contentgen.llm.base import Attempt
 from contentgen.models import ContentRequest
 from contentgen.production.writer import write_piece
-from contentgen.quality.report import ComplianceReport
+from contentgen.quality.report import Check, ComplianceReport
 from contentgen.settings import Settings
 from contentgen.storage.memory import MemoryStorage
 
@@ -218,14 +218,30 @@ async def main_async(args: argparse.Namespace) -> list[Outcome]:
             outcomes = []
             for item in topics:
                 for config in configs:
-                    outcome = await run_one(cg, item, config, args.rounds)
+                    try:
+                        outcome = await run_one(cg, item, config, args.rounds)
+                    except Exception as exc:  # a failed job counts as a failed piece
+                        error = Check(name="error", passed=False, message=repr(exc))
+                        outcome = Outcome(item, config, ComplianceReport.of([error]), 0, 0,
+                                          0.0, 0)  # fmt: skip
                     outcomes.append(outcome)
+                    if args.json:
+                        write_json(args.json, outcomes)
                     failed = ", ".join(c.name for c in outcome.report.failed) or "-"
                     print(f"{config:<9} {item.content_type:<7} {item.topic[:44]:<44} "
                           f"score {outcome.report.score:.2f} tokens {outcome.tokens:>5} "
                           f"{outcome.seconds:5.1f}s failed: {failed}", file=sys.stderr,
                           flush=True)  # fmt: skip
     return outcomes
+
+
+def write_json(path: Path, outcomes: list[Outcome]) -> None:
+    path.write_text(json.dumps([
+        {"topic": o.topic.topic, "type": o.topic.content_type, "config": o.config,
+         "tokens": o.tokens, "calls": o.calls, "seconds": round(o.seconds, 2),
+         "report": o.report.model_dump(mode="json"), "text": o.text}
+        for o in outcomes
+    ], indent=1))  # fmt: skip
 
 
 def main() -> None:
@@ -236,15 +252,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every outcome to this file")
     args = parser.parse_args()
     outcomes = asyncio.run(main_async(args))
-    configs = args.configs.split(",")
-    print(table(outcomes, configs))
-    if args.json:
-        args.json.write_text(json.dumps([
-            {"topic": o.topic.topic, "type": o.topic.content_type, "config": o.config,
-             "tokens": o.tokens, "calls": o.calls, "seconds": round(o.seconds, 2),
-             "report": o.report.model_dump(mode="json"), "text": o.text}
-            for o in outcomes
-        ], indent=1))  # fmt: skip
+    print(table(outcomes, args.configs.split(",")))
 
 
 if __name__ == "__main__":

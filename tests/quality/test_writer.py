@@ -274,3 +274,34 @@ async def test_chatter_before_the_title_is_dropped_by_code(bind: Bind, fake: Fak
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
     assert fake.calls == 1  # no call needed: code removes it
     assert piece.report.passed and piece.text == PIECE
+
+
+async def test_a_short_social_post_is_expanded(bind: Bind, fake: FakeLLM) -> None:
+    built, request = build({}, content_type=ContentType.SOCIAL, model="local/smollm2")
+    short = "Solar panels pay for themselves within a few years on most office roofs."
+    more = "Ask us for a free roof check this week and see what you could save. #solar"
+    fake.enqueue(short, more)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 2 and "more for the part" in fake.history[1][1]
+    assert piece.text == f"# Solar Panels for Small Offices\n\n{short}\n\n{more}\n"
+    assert piece.report.check("word_count").passed  # type: ignore[union-attr]
+
+
+async def test_a_crashing_repair_keeps_the_piece(
+    bind: Bind, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import structlog
+
+    from contentgen.production import writer
+
+    async def broken(*args: object) -> object:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(writer, "apply", broken)
+    built, request = build(STRATEGY, keywords=["heat pump"])
+    fake.enqueue(PIECE)
+    with structlog.testing.capture_logs() as logs:
+        piece = await write_piece(bind(request), built, request, attempts_sink=[],
+                                  repair_rounds=2)  # fmt: skip
+    assert piece.text == PIECE and not piece.report.passed
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["repair_crashed"]

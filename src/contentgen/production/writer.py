@@ -123,6 +123,9 @@ async def write_piece(
         except ProviderError as exc:
             log.warning("repair_failed", error=exc.message, round=rounds)
             break
+        except Exception:  # a bug in a repair must not cost the piece already written
+            log.exception("repair_crashed", round=rounds)
+            break
         found = assess(candidate, session)
         log.info("repair_round", round=rounds, score=found.score, best=report.score)
         if found.score > report.score:

@@ -249,7 +249,9 @@ async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
     for heading in todo.add:
         draft = await _add(draft, heading, session)
     for index, extra in todo.expand.items():
-        if index in todo.rewrite or index >= len(draft.sections):
+        if index in todo.rewrite or index >= len(draft.sections) or (
+            index == INTRO and not draft.intro
+        ):
             continue
         draft = await _expand(draft, index, extra, session)
     for index, asks in todo.rewrite.items():
@@ -333,17 +335,18 @@ async def _add(draft: Draft, heading: str, session: Session) -> Draft:
 
 
 async def _expand(draft: Draft, index: int, extra: int, session: Session) -> Draft:
-    section = draft.sections[index]
-    said = " ".join(sentences(section.body)[:2]) if session.small else section.body
+    body, heading = body_of(draft, index), heading_of(draft, index)
+    was_cut = draft.intro_truncated if index == INTRO else draft.sections[index].truncated
+    said = " ".join(sentences(body)[:2]) if session.small else body
     prompt = prompts.expand(session.kind, session.title, session.topic, session.style,
-                            section.heading, extra, [], said or "(nothing yet)")  # fmt: skip
+                            heading, extra, [], said or "(nothing yet)")  # fmt: skip
     reply = await session.ask(prompt, extra, purpose="expand")
-    added = session.clean(reply, section.heading, list(draft.text_parts))
+    added = session.clean(reply, heading, list(draft.text_parts))
     if not words(added):
         return draft
-    body = f"{section.body.rstrip()}\n\n{added}".strip()
     cut = reply.finish_reason == "length" and not session.small
-    return with_body(draft, index, body, truncated=cut or section.truncated)
+    return with_body(draft, index, f"{body.rstrip()}\n\n{added}".strip(),
+                     truncated=cut or was_cut)  # fmt: skip
 
 
 async def _rewrite(draft: Draft, index: int, asks: list[str], extra: int,
