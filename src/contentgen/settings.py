@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     strategy_cache_ttl: int = Field(300, ge=0, description="seconds")
     prompt_cache_ttl: int = Field(3600, ge=0, description="seconds")
     local_max_tokens: int = Field(320, ge=16, description="max new tokens per local call")
+    repair_rounds: int = Field(
+        2, ge=0, le=10, description="rounds of targeted repairs of a piece that fails checks"
+    )
     log_level: str = Field("WARNING")
     server_url: str | None = Field(
         None, description="a contentgen server (http://host:port): every command uses it"

@@ -10,6 +10,7 @@ import typer
 from contentgen.cli import (
     batch,
     cache_cmd,
+    check_cmd,
     clients,
     generate,
     jobs,
@@ -54,6 +55,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("models")(models_cmd.models)
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
+app.command("check")(check_cmd.check)
 app.add_typer(clients.app, name="clients")
 app.add_typer(strategies.app, name="strategies")
 app.add_typer(setup_cmds.rules, name="rules")

@@ -168,8 +168,10 @@ class Pipeline:
         except Exception as exc:
             return _Outcome(None, failure=exc)
         try:
-            result = await write_content(self.router, job.params, built, attempts=attempts,
-                                         slots=call_slots, on_text=on_text)  # fmt: skip
+            result = await write_content(
+                self.router, job.params, built, attempts=attempts, slots=call_slots,
+                on_text=on_text, repair_rounds=self.settings.repair_rounds,
+            )  # fmt: skip
         except Exception as exc:
             return _Outcome(built, failure=exc)
         return _Outcome(built, result=result)
