@@ -125,11 +125,19 @@ def read_rows(path: Path) -> Iterator[Row | Rejection]:
         raise InvalidInput(f"file: cannot read {path}: {exc.strerror}", field="file") from exc
     with handle:
         reader = csv.DictReader(handle)
-        mapping = check_header(list(reader.fieldnames or []), path)
-        for number, raw in enumerate(reader, start=2):
-            if None in raw:  # more cells than header columns
-                yield Rejection(number, "row", "more cells than columns in the header", {})
-                continue
-            if not any((v or "").strip() for v in raw.values()):
-                continue  # blank line
-            yield parse_row(number, {k: v or "" for k, v in raw.items()}, mapping)
+        try:
+            mapping = check_header(list(reader.fieldnames or []), path)
+            for number, raw in enumerate(reader, start=2):
+                if None in raw:  # more cells than header columns
+                    yield Rejection(number, "row", "more cells than columns in the header", {})
+                    continue
+                if not any((v or "").strip() for v in raw.values()):
+                    continue  # blank line
+                yield parse_row(number, {k: v or "" for k, v in raw.items()}, mapping)
+        except UnicodeDecodeError as exc:
+            line = reader.line_num + 1
+            raise InvalidInput(
+                f"file: {path} is not UTF-8 text (near line {line}); save it as UTF-8 "
+                "(in a spreadsheet: CSV UTF-8)",
+                field="file",
+            ) from exc
