@@ -161,6 +161,12 @@ def load_settings(**values: Any) -> Settings:
     or file, where it came from and what is accepted."""
     try:
         return Settings(**values)
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"a settings file (.env or contentgen.toml) is not UTF-8 text ({exc.reason} at "
+            f"byte {exc.start + 1}); save it as UTF-8",
+            field="settings",
+        ) from exc
     except Exception as exc:
         translated = settings_error(exc)
         if translated is None:
@@ -223,7 +229,7 @@ def mask_url(value: str) -> str:
 
 def settings_error(exc: BaseException) -> ConfigurationError | None:
     """A ``ConfigurationError`` for a failure to build ``Settings``, or None if ``exc`` is not
-    one (pydantic ValidationError, pydantic-settings SettingsError, TOML or encoding errors)."""
+    one (pydantic ValidationError, pydantic-settings SettingsError or a TOML error)."""
     import tomllib
 
     from pydantic import ValidationError
@@ -256,11 +262,5 @@ def settings_error(exc: BaseException) -> ConfigurationError | None:
         return ConfigurationError(
             f"settings file contentgen.toml is not valid TOML: {exc}; fix it or move it away",
             field="toml",
-        )
-    if isinstance(exc, UnicodeDecodeError):
-        return ConfigurationError(
-            f"a settings file (.env or contentgen.toml) is not UTF-8 text ({exc.reason} at "
-            f"byte {exc.start}); save it as UTF-8",
-            field="settings",
         )
     return None

@@ -50,12 +50,14 @@ def one_line(text: object) -> str:
 
 
 class PlainConsole(Console):
-    """A console that never reads markup or emoji codes and drops control sequences from
-    every string it renders (``print`` arguments, table cells, tree labels, titles)."""
+    """A console that never reads markup or emoji codes, never highlights, and drops control
+    sequences from every string it renders (``print`` arguments, table cells, tree labels,
+    titles)."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs["markup"] = False
         kwargs["emoji"] = False
+        kwargs["highlight"] = False
         return super().render_str(clean(text), **kwargs)
 
 
