@@ -35,7 +35,10 @@ Topic = Annotated[
         "--topic", metavar="TEXT", help="What to write about (5-1000 chars); '-' reads stdin."
     ),
 ]
-ContentTypeOpt = Annotated[ContentTypeName, typer.Option("--type", "-t", help="Kind of content.")]
+ContentTypeOpt = Annotated[
+    ContentTypeName,
+    typer.Option("--type", "-t", metavar="[blog|social|local]", help="Kind of content."),
+]
 Keywords = Annotated[
     list[str] | None,
     typer.Option(
