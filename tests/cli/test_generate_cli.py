@@ -77,7 +77,8 @@ def test_bad_input_exits_nonzero_with_one_line_and_no_job(
 
 def test_type_error_names_allowed_values(runner: CliRunner) -> None:
     result = invoke(runner, "generate", "--topic", "Solar power", "--type", "video", *FAKE)
-    assert result.stderr.startswith("error: --type: 'video' is not one of 'blog', 'social', 'local'")
+    expected = "error: --type: 'video' is not one of 'blog', 'social', 'local'"
+    assert result.stderr.startswith(expected)
     assert "content_type" not in result.stderr
 
 

@@ -76,8 +76,11 @@ def test_the_help_of_every_command_shows_no_type_placeholders(runner: CliRunner)
 
 
 def test_choices_are_the_enums() -> None:
-    for literal, enum in ((options.ContentTypeName, ContentType), (options.LengthName, Length),
-                          (options.PriorityName, Priority), (options.StatusName, JobStatus)):  # fmt: skip
+    pairs: list[tuple[Any, Any]] = [
+        (options.ContentTypeName, ContentType), (options.LengthName, Length),
+        (options.PriorityName, Priority), (options.StatusName, JobStatus),
+    ]  # fmt: skip
+    for literal, enum in pairs:
         assert list(typing.get_args(literal)) == [e.value for e in enum]
 
 
@@ -112,8 +115,9 @@ def test_shell_completion_script_and_completions(cli: Cli) -> None:
     listed = cli(env={"_CONTENTGEN_COMPLETE": "complete_bash", "COMP_WORDS": "contentgen gen",
                       "COMP_CWORD": "1"}).stdout  # fmt: skip
     assert "generate" in listed
-    types = cli(env={"_CONTENTGEN_COMPLETE": "complete_bash",
-                     "COMP_WORDS": "contentgen generate --type ", "COMP_CWORD": "3"}).stdout  # fmt: skip
+    words = "contentgen generate --type "
+    types = cli(env={"_CONTENTGEN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                     "COMP_CWORD": "3"}).stdout  # fmt: skip
     assert set(types.split()) == {"blog", "social", "local"}
 
 

@@ -8,7 +8,7 @@ import typer
 
 from contentgen.cli.common import run
 from contentgen.cli.options import AsJson, StatusName
-from contentgen.cli.output import echo, one_line, out, plain, print_json, say
+from contentgen.cli.output import echo, one_line, out, print_json, say
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client

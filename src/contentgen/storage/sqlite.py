@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 
 from contentgen.errors import ContentgenError, StorageError
+from contentgen.files import private_dir, private_file
 from contentgen.logs import get_logger
 from contentgen.models import (
     Client,
@@ -69,9 +70,11 @@ PRAGMAS = (
 def _connect(path: Path) -> tuple[Conn, list[int]]:
     """Open, configure and migrate; runs on the worker thread."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The database holds every client's data: owner-only (its -wal/-shm follow its mode).
+        private_dir(path.parent)
+        private_file(path, siblings=("-wal", "-shm", "-journal"))
     except OSError as exc:
-        raise StorageError(f"cannot create the directory for database {path}: {exc}") from exc
+        raise StorageError(f"cannot create the database {path}: {exc}") from exc
     try:
         conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, cached_statements=256
