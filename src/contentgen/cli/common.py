@@ -165,6 +165,13 @@ def handle_error(exc: BaseException) -> int:
     translated = settings_error(exc)
     if translated is not None:
         return _report(translated.message, 1, type(translated).__name__, translated.details)
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):  # a model refused a value the library let through
+        from contentgen.models import invalid_input_from
+
+        bad = invalid_input_from(exc)
+        return _report(bad.message, 2, "InvalidInput", bad.details)
     raise exc
 
 

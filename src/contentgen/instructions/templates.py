@@ -81,8 +81,13 @@ def validate_template(body: str) -> None:
     variable or fails when rendered with sample values."""
     from jinja2 import TemplateSyntaxError, meta, nodes
 
+    from contentgen.models import TEMPLATE_MAX
+
     if not body.strip():
         raise TemplateError("the template is empty")
+    if len(body) > TEMPLATE_MAX:
+        raise TemplateError(f"the template has {len(body):,} characters; at most "
+                            f"{TEMPLATE_MAX:,} are allowed")  # fmt: skip
     try:
         ast = _env().parse(body)
     except TemplateSyntaxError as exc:
