@@ -29,7 +29,10 @@ def model_label(meta: ResultMetadata) -> str:
 
 def status(
     job_id: Annotated[
-        str, typer.Argument(metavar="JOB_ID", help="A job id, or a unique prefix of one.")
+        str,
+        typer.Argument(
+            metavar="JOB_ID", help="A job id, a unique prefix of one, or 'last' (the newest job)."
+        ),
     ],
     content: Annotated[
         bool,
@@ -42,6 +45,14 @@ def status(
     """Show one job: its status, its result's metadata and the piece, or its error."""
 
     async def work(cg: Client) -> Any:
+        if job_id.strip().lower() == "last":
+            from contentgen.errors import JobNotFound
+            from contentgen.models import JobFilter
+
+            newest = await cg.jobs(JobFilter(limit=1))
+            if not newest:
+                raise JobNotFound("last")
+            return newest[0]
         return await cg.status(job_id)
 
     job = run(work)
