@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from contentgen.cli.common import out, print_json
+from contentgen.cli.common import load_settings
+from contentgen.cli.options import AsJson, ModelOpt, PriorityOpt, ProviderOpt
+from contentgen.cli.output import print_json, say
 
 
 def models(
-    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-    provider: Annotated[str | None, typer.Option("--provider")] = None,
-    priority: Annotated[str, typer.Option("--priority")] = "balanced",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    model: ModelOpt = None,
+    provider: ProviderOpt = None,
+    priority: PriorityOpt = "balanced",
+    as_json: AsJson = False,
 ) -> None:
     """Show the model that would be used and why (no call is made)."""
     from contentgen.llm.registry import choose_model
-    from contentgen.settings import Settings
-
-    settings = Settings()
+    settings = load_settings()
     choice = choose_model(settings, model=model, provider=provider, priority=priority)
     catalogue = dict(settings.catalogue)
     if as_json:
         print_json({"model": choice.model, "reason": choice.reason, "catalogue": catalogue})
         return
-    out.print(f"[bold]{choice.model}[/bold]  ({choice.reason})")
+    say((choice.model, "bold"), f"  ({choice.reason})")
     for prio, name in sorted(catalogue.items()):
-        out.print(f"  catalogue {prio}: {name}")
+        say(f"  catalogue {prio}: ", name)
     if choice.model.startswith("local/"):
-        out.print("  embedded model: runs in-process, offline, cost 0 (extra 'local')")
+        say("  embedded model: runs in-process, offline, cost 0 (extra 'local')")
