@@ -305,3 +305,21 @@ async def test_a_crashing_repair_keeps_the_piece(
                                   repair_rounds=2)  # fmt: skip
     assert piece.text == PIECE and not piece.report.passed
     assert [e["event"] for e in logs if e["log_level"] == "error"] == ["repair_crashed"]
+
+
+async def test_a_small_models_keyword_stuffing_and_forbidden_words_are_cut_by_code(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    strategy = {**STRATEGY, "seo_focus": {"keyword_density": 1.0}}
+    built, request = build(strategy, keywords=["heat pump"], model="local/smollm2",
+                           mode="single", preferences={"forbidden_phrases": "game changer"})  # fmt: skip
+    stuffed = PIECE.replace(INTRO, INTRO + " A heat pump is quiet.").replace(
+        WORKS, WORKS + " The heat pump is a game changer. Every heat pump saves money. "
+        "A good heat pump lasts for years."
+    )
+    fake.enqueue(stuffed)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=2)
+    assert fake.calls == 1  # no call: code thinned it
+    assert piece.report.passed, piece.report.summary()
+    assert "game changer" not in piece.text
+    assert piece.text.count("heat pump") == 1

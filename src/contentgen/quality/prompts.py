@@ -9,6 +9,7 @@ from __future__ import annotations
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.models import ContentType
 from contentgen.quality.markdown import words
+from contentgen.quality.spec import FORBIDDEN_KEYS
 
 KIND = {
     ContentType.BLOG: "blog post",
@@ -27,6 +28,8 @@ def style_brief(setup: EffectiveSetup, *, small: bool = False) -> str:
     if toned:
         parts.append("Tone: " + ", ".join(toned) + ".")
     for key, pref in setup.preferences.items():
+        if small and key.strip().lower().replace("-", "_") in FORBIDDEN_KEYS:
+            continue  # naming them to a small model makes it use them; code removes them
         label = key.replace("_", " ").replace("-", " ").capitalize()
         parts.append(f"{label}: {pref.value.rstrip('.')}.")
     for rule in setup.seo_rules.values():

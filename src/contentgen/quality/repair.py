@@ -200,8 +200,7 @@ def _keywords(draft: Draft, report: ComplianceReport, texts: list[tuple[int, str
         density = float(check.measured or 0)
         high = m.density_band(spec.keyword_density)[1] if spec.keyword_density else math.inf
         if density > high:
-            index = max(texts, key=lambda t: m.keyword_hits(t[2], keyword))[0]
-            todo.ask(index, f'use "{keyword}" only once or twice')
+            _too_dense(keyword, density, high, texts, session, todo)
             continue
         lacking = [t for t in texts if not m.keyword_hits(t[2], keyword)] or texts
         needed = 1
@@ -217,6 +216,26 @@ def _keywords(draft: Draft, report: ComplianceReport, texts: list[tuple[int, str
                 todo.insert.append((index, keyword))
             else:
                 todo.ask(index, f'work in the words "{keyword}" naturally')
+
+
+def _too_dense(keyword: str, density: float, high: float, texts: list[tuple[int, str, str]],
+               session: Session, todo: Plan) -> None:  # fmt: skip
+    """Fewer uses: a capable model rewrites the part using it most; for a small model code
+    drops the sentences using it (all but a part's first) from the parts using it most, until
+    the density is back under the target's top."""
+    ranked = sorted(texts, key=lambda t: -m.keyword_hits(t[2], keyword))
+    if not session.small:
+        todo.ask(ranked[0][0], f'use "{keyword}" only once or twice')
+        return
+    total = sum(m.keyword_hits(t[2], keyword) for t in texts)
+    excess = math.ceil(total * (1 - high / density)) if density else 0
+    for rank, (index, _, body) in enumerate(ranked):
+        hits = m.keyword_hits(body, keyword)
+        if excess <= 0 or not hits:
+            break
+        keep = rank == 0  # the part using it most keeps one use
+        todo.drop.setdefault(index, []).append((keyword, keep))
+        excess -= hits - int(keep)
 
 
 def _where(texts: list[tuple[int, str, str]], passage: str, *, last: bool) -> int | None:
@@ -264,7 +283,9 @@ async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
 
 
 def _drop(body: str, passages: list[tuple[str, bool]]) -> str:
-    for passage, keep_first in passages:
+    # sentences that must go (echo, forbidden words) first; "keep the first use" then counts
+    # among the sentences that stay
+    for passage, keep_first in sorted(passages, key=lambda p: p[1]):
         norm = normalise(passage)
         seen = [0]
 
