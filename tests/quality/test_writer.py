@@ -282,7 +282,7 @@ async def test_a_short_social_post_is_expanded(bind: Bind, fake: FakeLLM) -> Non
     more = "Ask us for a free roof check this week and see what you could save. #solar"
     fake.enqueue(short, more)
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
-    assert fake.calls == 2 and "more for the part" in fake.history[1][1]
+    assert fake.calls == 2 and "to open a social media post" in fake.history[1][1]
     assert piece.text == f"# Solar Panels for Small Offices\n\n{short}\n\n{more}\n"
     assert piece.report.check("word_count").passed  # type: ignore[union-attr]
 

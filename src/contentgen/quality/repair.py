@@ -358,9 +358,15 @@ async def _add(draft: Draft, heading: str, session: Session) -> Draft:
 async def _expand(draft: Draft, index: int, extra: int, session: Session) -> Draft:
     body, heading = body_of(draft, index), heading_of(draft, index)
     was_cut = draft.intro_truncated if index == INTRO else draft.sections[index].truncated
-    said = " ".join(sentences(body)[:2]) if session.small else body
-    prompt = prompts.expand(session.kind, session.title, session.topic, session.style,
-                            heading, extra, [], said or "(nothing yet)")  # fmt: skip
+    if session.small:  # the draft's own prompt, which a small model follows best
+        said = " ".join(" ".join(sentences(body)[:1]).split()[:12])
+        last = index == len(draft.sections) - 1
+        prompt = prompts.section(session.kind, session.title, session.topic, session.style,
+                                 heading if index != INTRO else None, extra, [], said,
+                                 closing=last and session.spec.long_form)  # fmt: skip
+    else:
+        prompt = prompts.expand(session.kind, session.title, session.topic, session.style,
+                                heading, extra, [], body or "(nothing yet)")  # fmt: skip
     reply = await session.ask(prompt, extra, purpose="expand")
     added = session.clean(reply, heading, list(draft.text_parts))
     if not words(added):
@@ -391,7 +397,7 @@ async def _rewrite(draft: Draft, index: int, asks: list[str], extra: int,
 
 async def _insert(draft: Draft, index: int, keyword: str | None, session: Session) -> Draft:
     prompt = prompts.sentence(session.kind, session.topic, keyword, cite=keyword is None)
-    for _ in range(2):
+    for _ in range(3 if keyword is None else 2):
         reply = await session.ask(prompt, SENTENCE_WORDS, purpose="sentence")
         found = pick_sentence(reply.text, keyword)
         if found:
