@@ -312,7 +312,8 @@ async def test_a_small_models_keyword_stuffing_and_forbidden_words_are_cut_by_co
 ) -> None:
     strategy = {**STRATEGY, "seo_focus": {"keyword_density": 1.0}}
     built, request = build(strategy, keywords=["heat pump"], model="local/smollm2",
-                           mode="single", preferences={"forbidden_phrases": "game changer"})  # fmt: skip
+                           mode="single",
+                           preferences={"forbidden_phrases": "game changer"})  # fmt: skip
     stuffed = PIECE.replace(INTRO, INTRO + " A heat pump is quiet.").replace(
         WORKS, WORKS + " The heat pump is a game changer. Every heat pump saves money. "
         "A good heat pump lasts for years."
