@@ -227,7 +227,8 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
     assert headings[0] == ("#", "Solar Panels for Small Offices")
     names = [h for level, h in headings if level == "##"]
     # the outline's first line (no title) and its bad heading were refused; its good ones kept
-    assert names == ["Introduction", "Our Process", "Solar Savings Explained", "Conclusion"]
+    assert names == ["Introduction", "Our Process", "Solar Savings Explained",
+                     "Picking an Installer", "Conclusion"]  # fmt: skip
     # a small model's meta description comes from the opening, by code (no call)
     meta = piece.text.rstrip().rsplit("\n", 1)[-1]
     assert meta.startswith("Meta description: introductionword0 ") and len(meta) <= 18 + 150

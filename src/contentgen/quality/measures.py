@@ -208,6 +208,8 @@ ECHO = re.compile(
     r"approximately|exactly|next|these|the) \d+ words\b|\b(?:new|next|one more) paragraph\b|"
     r"\b(?:two|three|four|\d+) (?:short )?paragraphs\b|\bthe (?:first|second|third) paragraph\b|"
     r"\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
+    r"\[(?:insert\b[^\]]{0,30}|your\b[^\]]{0,30}|(?:first |last |full )?name|company(?: name)?|"
+    r"city|date|link|phone(?: number)?|address|email|brand|product)\]|"
     r"\bthe part (?:already|is still|says)\b|\bmarkdown\b|\bexact (?:phrase|words)\b|"
     r"\buse these keywords\b|\bkeywords? naturally\b|"
     r"\b(?:primary |seo )?keywords?\s*:|\bseo rule\b|\bmeta description\b|"

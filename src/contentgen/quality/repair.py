@@ -193,7 +193,7 @@ def _keywords(draft: Draft, report: ComplianceReport, texts: list[tuple[int, str
         density = float(check.measured or 0)
         high = m.density_band(spec.keyword_density)[1] if spec.keyword_density else math.inf
         if density > high:
-            _too_dense(keyword, density, high, texts, session, todo)
+            _too_dense(keyword, density, high, texts, session, todo, draft.render())
             continue
         lacking = [t for t in texts if not m.keyword_hits(t[2], keyword)] or texts
         needed = 1
@@ -212,7 +212,7 @@ def _keywords(draft: Draft, report: ComplianceReport, texts: list[tuple[int, str
 
 
 def _too_dense(keyword: str, density: float, high: float, texts: list[tuple[int, str, str]],
-               session: Session, todo: Plan) -> None:  # fmt: skip
+               session: Session, todo: Plan, rendered: str) -> None:  # fmt: skip
     """Fewer uses: a capable model rewrites the part using it most; for a small model code
     drops the sentences using it (all but a part's first) from the parts using it most, until
     the density is back under the target's top."""
@@ -221,12 +221,14 @@ def _too_dense(keyword: str, density: float, high: float, texts: list[tuple[int,
         todo.ask(ranked[0][0], f'use "{keyword}" only once or twice')
         return
     total = sum(m.keyword_hits(t[2], keyword) for t in texts)
-    excess = math.ceil(total * (1 - high / density)) if density else 0
+    placed = total_hits - total if (total_hits := m.keyword_hits(rendered, keyword)) else 0
+    excess = math.ceil(total_hits * (1 - high / density)) if density else 0
     for rank, (index, _, body) in enumerate(ranked):
         hits = m.keyword_hits(body, keyword)
         if excess <= 0 or not hits:
             break
-        keep = rank == 0  # the part using it most keeps one use
+        # the part using it most keeps one use, unless the title or a heading has one
+        keep = rank == 0 and not placed
         todo.drop.setdefault(index, []).append((keyword, keep))
         excess -= hits - int(keep)
 
