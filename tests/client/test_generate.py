@@ -62,13 +62,14 @@ async def test_title_is_generated_when_model_writes_none(cg: Client, fake: FakeL
 async def test_provider_error_leaves_job_failed_with_readable_error(
     cg: Client, fake: FakeLLM
 ) -> None:
-    fake.enqueue(ProviderError("HTTP 500 from openai after 3 attempts", provider="openai",
-                               model="gpt-4o-mini", attempts=3))  # fmt: skip
+    # a request the provider refuses (not retried; the router adds what was tried)
+    fake.enqueue(ProviderError("HTTP 400 from openai: bad request", provider="openai",
+                               model="gpt-4o-mini", kind="bad_request"))  # fmt: skip
     with pytest.raises(JobFailed) as info:
         await cg.generate(topic="Solar for offices")
     job = await cg.status(info.value.job_id)
     assert job.status is JobStatus.FAILED
-    assert job.error == "HTTP 500 from openai after 3 attempts"
+    assert job.error == "HTTP 400 from openai: bad request [1 attempt: openai/gpt-4o-mini x1]"
     assert job.result is None
 
 
@@ -111,7 +112,6 @@ async def test_default_client_is_created_with_a_default_strategy(cg: Client) -> 
 
 
 class _Counting:
-    long_form = True
 
     def __init__(self) -> None:
         self.running = 0
@@ -143,16 +143,19 @@ async def test_runner_bounds_concurrency(settings: Settings) -> None:
 
 
 async def test_small_models_write_section_by_section(cg: Client, fake: FakeLLM) -> None:
-    fake.long_form = False
-    fake.enqueue('"Solar Savings for Small Offices"', "Intro text here.", "Benefit text.",
-                 "Start text.", "Closing text.")  # fmt: skip
-    job = await cg.generate(topic="Solar for offices")
+    job = await cg.generate(topic="Solar for offices", mode="sections")
     assert job.result is not None
-    assert fake.calls == 5  # title + the four default blog sections
+    prompts = [p for _, p in fake.history]
+    assert prompts[0].startswith("Plan a blog post about: Solar for offices.")  # the outline
+    assert all("for the part" in p or "to open a" in p for p in prompts[1:])
     content = job.result.content
-    assert content.startswith("# Solar Savings for Small Offices\n")
-    for section in ("Introduction", "Key Benefits", "How to Get Started", "Conclusion"):
-        assert f"## {section}" in content
+    assert content.startswith(f"# {job.result.title}\n\n## Introduction\n")
+    headings = [line[3:] for line in content.splitlines() if line.startswith("## ")]
+    required = ["Introduction", "Key Benefits", "How to Get Started", "Conclusion"]
+    assert [h for h in headings if h in required] == required  # all, in order
+    assert len(headings) > len(required)  # body sections for the length
     usage = await cg.storage.list_usage(job.id)
-    assert len(usage) == 5
+    assert len(usage) == fake.calls
     assert job.result.metadata.token_usage.output == sum(u.output_tokens for u in usage)
+    assert job.result.metadata.compliance is not None
+    assert job.result.metadata.compliance.mode == "sections"

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from contentgen.batch.csv_input import Rejection
 from contentgen.batch.runner import ClientResolver, validated_rows
-from contentgen.llm.pricing import price_per_token
 from contentgen.production.writer import TOKENS_PER_WORD
 
 if TYPE_CHECKING:
@@ -66,19 +65,23 @@ async def estimate_file(
             continue
         _row, request = item
         built = await cg.instructions.build(request.prompt_request())
-        model = cg.choose_model(
-            model=request.model, provider=request.llm_provider, priority=request.priority.value
+        priority = request.priority.value
+        if cg.router.needs_discovery(request.model, priority) and not request.llm_provider:
+            await cg.router.discover()  # CONTENTGEN_API_BASE's models; no key is checked
+        model = cg.router.route(
+            model=request.model, provider=request.llm_provider, priority=priority
         ).model
         tokens_in = prompt_tokens(built.prompt)
         tokens_out = int(built.plan.target_words * TOKENS_PER_WORD)
-        prices = price_per_token(model)
+        catalogue = cg.router.catalogue
+        prices = catalogue.prices(catalogue.entry(model))
         client_name = resolver.names.get(request.client_id, str(request.client_id))
         est = result.by_client_model.setdefault((client_name, model), Estimate())
         est.rows += 1
         est.input_tokens += tokens_in
         est.output_tokens += tokens_out
         if prices is None:
-            est.priced &= model.startswith(("local/", "fake/"))
+            est.priced = False
         else:
-            est.cost += tokens_in * prices[0] + tokens_out * prices[1]
+            est.cost += prices.cost(tokens_in, tokens_out)
     return result

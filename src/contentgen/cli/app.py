@@ -10,6 +10,7 @@ import typer
 from contentgen.cli import (
     batch,
     cache_cmd,
+    check_cmd,
     clients,
     generate,
     jobs,
@@ -17,6 +18,7 @@ from contentgen.cli import (
     serve,
     setup_cmds,
     strategies,
+    worker_cmd,
 )
 
 app = typer.Typer(
@@ -48,10 +50,12 @@ app.command("generate")(generate.generate)
 app.command("prompt")(generate.prompt)
 app.command("batch")(batch.batch)
 app.command("status")(jobs.status)
-app.command("jobs")(jobs.jobs)
+app.add_typer(worker_cmd.jobs_app, name="jobs")
+app.command("worker")(worker_cmd.worker)
 app.command("models")(models_cmd.models)
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
+app.command("check")(check_cmd.check)
 app.add_typer(clients.app, name="clients")
 app.add_typer(strategies.app, name="strategies")
 app.add_typer(setup_cmds.rules, name="rules")

@@ -44,7 +44,14 @@ def status(
         )
         out.print(f"keywords used: {', '.join(meta.keywords_used) or '-'}")
         if meta.seo_notes:
-            out.print(f"notes: {meta.seo_notes}")
+            out.print(f"notes: {meta.seo_notes}", markup=False)
+        if meta.compliance is not None:  # the strategy checks, one line per failed one
+            report = meta.compliance
+            out.print(f"compliance: {report.score:.2f}, {'passed' if report.passed else 'FAILED'}"
+                      f" ({report.mode or '-'} mode, {report.repair_rounds} repair rounds)",
+                      markup=False)  # fmt: skip
+            for check in report.failed:
+                out.print(f"  FAIL {check.name}: {check.message}", markup=False)
     if job.error:
         out.print(f"[red]error:[/red] {job.error}")
 

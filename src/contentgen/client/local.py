@@ -14,12 +14,13 @@ clients (and their jobs and prompt jobs): the rule the server applies to a token
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import uuid
 from collections import Counter
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
 from contextlib import aclosing
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import ValidationError
 
@@ -29,6 +30,7 @@ from contentgen.client.base import decode_cursor, encode_cursor
 from contentgen.client.setup_api import SetupApi
 from contentgen.errors import (
     ClientNotFound,
+    Conflict,
     Forbidden,
     InvalidInput,
     JobFailed,
@@ -36,8 +38,9 @@ from contentgen.errors import (
     PromptJobNotFound,
 )
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
-from contentgen.llm.base import LLM
-from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
+from contentgen.llm.base import LLM, TextCallback
+from contentgen.llm.router import Router
+from contentgen.llm.routing import Route
 from contentgen.logs import get_logger
 from contentgen.models import (
     Client as ClientRecord,
@@ -53,11 +56,15 @@ from contentgen.models import (
     invalid_input_from,
 )
 from contentgen.production.batch import BatchEngine, BatchOutcome
-from contentgen.production.pipeline import Pipeline
+from contentgen.production.lease import settle
+from contentgen.production.pipeline import JobRun, Pipeline
 from contentgen.production.runner import JobRunner
 from contentgen.settings import Settings
 from contentgen.storage.base import ClaimedJob, Storage
 from contentgen.storage.factory import open_storage
+
+if TYPE_CHECKING:
+    from contentgen.production.worker import WorkerStats
 
 log = get_logger()
 
@@ -78,19 +85,19 @@ class LocalClient(SetupApi):
         settings: Settings,
         storage: Storage,
         cache: Cache,
-        llms: BackendRegistry,
+        router: Router,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.cache = cache
-        self.llms = llms
+        self.router = router
         self.instructions = InstructionsModule(
             storage,
             cache,
             strategy_ttl=settings.strategy_cache_ttl,
             prompt_ttl=settings.prompt_cache_ttl,
         )
-        self.pipeline = Pipeline(settings, storage, self.instructions, llms)
+        self.pipeline = Pipeline(settings, storage, self.instructions, router)
         self.runner = JobRunner(self.pipeline, settings.concurrency)
         self._opened = False
 
@@ -113,7 +120,7 @@ class LocalClient(SetupApi):
             settings,
             storage or open_storage(settings.database_url),
             cache or open_cache(settings.cache_url),
-            BackendRegistry(settings, overrides=overrides),
+            Router(settings, overrides=overrides),
         )
 
     async def __aenter__(self) -> Self:
@@ -153,7 +160,7 @@ class LocalClient(SetupApi):
             await self.runner.aclose()
             await self.instructions.drain()
         finally:
-            await self.llms.aclose()
+            await self.router.aclose()
             await self.cache.aclose()
             await self.storage.aclose()
             self._opened = False
@@ -170,18 +177,25 @@ class LocalClient(SetupApi):
         record = await self.resolve_client(client)
         return ContentRequest(client_id=record.id, **fields)
 
-    async def submit(self, request: ContentRequest | None = None, **fields: Any) -> uuid.UUID:
-        """Create a pending job and start it in the background; returns its id at once."""
+    async def submit(
+        self, request: ContentRequest | None = None, *, on_text: TextCallback | None = None,
+        **fields: Any,
+    ) -> uuid.UUID:  # fmt: skip
+        """Create a pending job and start it in the background (unless ``run_submitted`` is
+        off: then a worker runs it); returns its id at once. Like every job, it is claimed
+        before it runs: when a worker claims it first, it runs there instead."""
         if request is None:
             request = await self.make_request(**fields)
         elif not self.in_scope(request.client_id):
             raise ClientNotFound(str(request.client_id))
         elif await self.storage.get_client(request.client_id) is None:
             await self.resolve_client(request.client_id)  # raises ClientNotFound
+        # A missing provider key or extra fails here, before a job exists (issue 7, point 6).
+        await self.router.check(request)
         job = await self.storage.create_job(Job(params=request))
         log.info("job_submitted", job_id=str(job.id), client_id=str(request.client_id))
         if self.run_submitted:
-            self.runner.schedule(job)
+            self.runner.schedule(job.id, on_text=on_text)
         return job.id
 
     async def status(self, job_id: uuid.UUID | str) -> Job:
@@ -205,10 +219,11 @@ class LocalClient(SetupApi):
     async def wait(
         self, job_id: uuid.UUID | str, *, timeout: float | None = None, poll: float = 0.5
     ) -> Job:
-        """Wait until the job is finished and return it (whatever its final status)."""
-        job_uuid = (await self.status(job_id)).id
-        task = self.runner.task_for(job_uuid)
+        """Wait until the job is finished and return it (whatever its final status); raises
+        ``TimeoutError`` after ``timeout`` seconds (the job goes on)."""
         async with asyncio.timeout(timeout):
+            job_uuid = (await self.status(job_id)).id
+            task = self.runner.task_for(job_uuid)
             if task is not None:
                 await asyncio.shield(task)
             while True:
@@ -221,9 +236,17 @@ class LocalClient(SetupApi):
         self, request: ContentRequest | None = None, *, timeout: float | None = None,
         **fields: Any,
     ) -> Job:  # fmt: skip
-        """Submit and wait. Raises ``JobFailed`` (with the job id) if the job failed."""
+        """Submit and wait. Raises ``JobFailed`` (with the job id) if the job failed.
+
+        Cancelling the caller (Ctrl-C) stops the model call at once and ends the job
+        ``cancelled`` (or ``completed``, if the piece was already written); a ``timeout``
+        leaves the job running and raises ``TimeoutError``."""
         job_id = await self.submit(request, **fields)
-        job = await self.wait(job_id, timeout=timeout)
+        try:
+            job = await self.wait(job_id, timeout=timeout)
+        except asyncio.CancelledError:
+            await settle(self._cancel_quietly(job_id))
+            raise
         if job.status is JobStatus.FAILED:
             raise JobFailed(str(job.id), job.error or "unknown error")
         return job
@@ -231,23 +254,44 @@ class LocalClient(SetupApi):
     async def preflight(self, request: ContentRequest) -> str | None:
         """Fail early (before a job is queued) when the request's model cannot run here;
         returns the model that will write it."""
-        choice = self.choose_model(
-            model=request.model, provider=request.llm_provider, priority=request.priority.value
-        )
-        self.llms.check_available(choice.model)
-        return choice.model
+        route = await self.router.check(request)  # a missing key or extra fails here
+        return route.model
+
+    async def run_job(self, job: Job) -> Job:
+        """Claim a job and run it here and now; returns it finished, or as it is when another
+        runner holds it (or it is finished)."""
+        run = await self.pipeline.run(job.id)
+        if run is not None:
+            return run.job
+        current = await self.storage.get_job(job.id)
+        return current if current is not None else job
+
+    async def run_worker(
+        self, concurrency: int | None = None, *, stop: asyncio.Event | None = None,
+        once: bool = False, grace: float = 30.0, poll: float = 0.2, max_poll: float = 2.0,
+        on_start: Callable[[Job], None] | None = None,
+        on_finish: Callable[[JobRun], None] | None = None,
+    ) -> WorkerStats:  # fmt: skip
+        """Run jobs from storage (any process may have queued them) until ``stop`` is set;
+        with ``once``, until none is left to claim (``contentgen jobs recover``). On stop,
+        running jobs get ``grace`` seconds, then they are released for another worker."""
+        from contentgen.production.worker import Worker
+
+        worker = Worker(
+            self.pipeline, concurrency=concurrency or self.settings.concurrency, poll=poll,
+            max_poll=max_poll, grace=grace, on_start=on_start, on_finish=on_finish,
+        )  # fmt: skip
+        return await worker.run(stop, once=once)
 
     async def claim_jobs(self, limit: int) -> list[ClaimedJob]:
         """Claim up to ``limit`` runnable jobs (pending, or in progress under an expired
         lease), oldest first, for this process (a worker's step)."""
-        return await self.storage.claim_jobs(
-            self.pipeline.holder, limit=limit, lease_seconds=self.settings.lease_seconds,
-            max_attempts=self.settings.max_attempts,
-        )  # fmt: skip
+        return await self.pipeline.claim(limit=limit)
 
     async def run_claimed(self, claimed: ClaimedJob) -> Job:
-        """Run a claimed job to its end under its lease (heartbeats, fencing)."""
-        return await self.pipeline.run_claimed(claimed)
+        """Run a claimed job to its end under its lease (heartbeats, fencing); a cancel
+        hands it back (pending)."""
+        return (await self.pipeline.run_claimed(claimed)).job
 
     async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
         """Recent jobs, newest first (``filt.limit`` of them)."""
@@ -317,6 +361,10 @@ class LocalClient(SetupApi):
         """pending or in_progress -> cancelled (a runner holding it is fenced off);
         ``Conflict`` for a finished job."""
         job = await self.status(job_id)
+        if await self.runner.cancel(job.id):  # it runs here: stop its call, keep its usage
+            job = await self.status(job.id)
+            if job.status is JobStatus.CANCELLED:
+                return job
         return await self.storage.cancel_job(job.id)
 
     async def retry(self, job_id: uuid.UUID | str) -> Job:
@@ -325,8 +373,14 @@ class LocalClient(SetupApi):
         job = await self.status(job_id)
         retried = await self.storage.retry_job(job.id)
         if self.run_submitted:
-            self.runner.schedule(retried)
+            self.runner.schedule(retried.id)
         return retried
+
+    async def _cancel_quietly(self, job_id: uuid.UUID) -> None:
+        """Cancel a job this caller gave up on; one that finished meanwhile stays as it is."""
+        with contextlib.suppress(Conflict):
+            await self.cancel(job_id)
+
     async def batch(
         self,
         requests: Iterable[ContentRequest | tuple[int, ContentRequest]]
@@ -335,13 +389,15 @@ class LocalClient(SetupApi):
         resume: bool = False,
         concurrency: int | None = None,
         stop: asyncio.Event | None = None,
+        on_halt: Callable[[str], None] | None = None,
     ) -> AsyncGenerator[BatchOutcome, None]:
         """Run many requests; yields each outcome as its job finishes (any order).
 
         Requests may be plain (numbered 0, 1, ... in ``BatchOutcome.index``) or (index,
         request) pairs. With ``resume``, a request whose identity already has a completed job
         is not run again (``BatchOutcome.reused``). Setting ``stop`` ends intake; running
-        jobs finish.
+        jobs finish. When the provider cannot be reached for several rows in a row, the
+        batch stops taking rows by itself and calls ``on_halt`` with the reason.
         """
         if self.scope is not None:
             requests = self._in_scope_only(_numbered(requests))
@@ -349,7 +405,7 @@ class LocalClient(SetupApi):
             self.storage, self.instructions, self.pipeline,
             concurrency=concurrency or self.settings.concurrency,
         )  # fmt: skip
-        outcomes = engine.run(_numbered(requests), resume=resume, stop=stop)
+        outcomes = engine.run(_numbered(requests), resume=resume, stop=stop, on_halt=on_halt)
         async with aclosing(outcomes):
             async for outcome in outcomes:
                 yield outcome
@@ -420,8 +476,9 @@ class LocalClient(SetupApi):
     # models ---------------------------------------------------------------------------------
     def choose_model(
         self, *, model: str | None = None, provider: str | None = None, priority: str = "balanced"
-    ) -> ModelChoice:
-        return choose_model(self.settings, model=model, provider=provider, priority=priority)
+    ) -> Route:
+        """The route a request would take (``.model`` is its primary model, ``.reason`` why)."""
+        return self.router.route(model=model, provider=provider, priority=priority)
 
 
 async def _numbered(
