@@ -27,8 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-import diskcache
-
 from contentgen.cache.base import CacheStats
 from contentgen.errors import ConfigurationError
 from contentgen.files import private_dir, private_file
@@ -51,23 +49,37 @@ def _damaged(exc: BaseException) -> bool:
 
 
 class DiskCache:
-    """A ``Cache`` stored under ``directory`` (created if missing, mode 0700)."""
+    """A ``Cache`` stored under ``directory`` (created if missing, mode 0700).
+
+    The directory is opened on first use, so a command that never touches the cache (e.g.
+    `contentgen jobs`) neither imports diskcache nor opens its database."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._cache: Any = None  # None: turned off after damage that could not be repaired
+        self._opened = False
+        self._cache: Any = None  # None once opened: turned off after damage not repaired
+
+    def _handle(self) -> Any:
+        """The diskcache, opened on first use (a damaged one is rebuilt)."""
+        if self._opened:
+            return self._cache
+        self._opened = True
         try:
             self._cache = self._open()
         except (OSError, sqlite3.Error) as exc:
             if not _damaged(exc):
+                self._opened = False
                 raise ConfigurationError(
                     f"disk cache: cannot open directory {str(self.directory)!r} ({exc}); point "
                     "CONTENTGEN_CACHE_URL at a writable directory, e.g. disk:///tmp/cg-cache",
                     directory=str(self.directory),
                 ) from exc
             self._rebuild(exc)
+        return self._cache
 
     def _open(self) -> Any:
+        import diskcache
+
         private_dir(self.directory)
         private_file(self.directory / "cache.db", siblings=("-wal", "-shm"))
         cache = diskcache.Cache(str(self.directory))
@@ -102,10 +114,11 @@ class DiskCache:
     def _call(self, operation: Callable[[Any], T], default: T) -> T:
         """Run ``operation`` on the diskcache; on damage rebuild once and retry."""
         for attempt in (1, 2):
-            if self._cache is None:
+            cache = self._handle()
+            if cache is None:
                 return default
             try:
-                return operation(self._cache)
+                return operation(cache)
             except sqlite3.Error as exc:
                 if not _damaged(exc) or attempt == 2:
                     if _damaged(exc):
@@ -158,6 +171,7 @@ class DiskCache:
     async def aclose(self) -> None:
         if self._cache is not None:
             self._cache.close()
+        self._cache, self._opened = None, False
 
     async def __aenter__(self) -> Self:
         return self
