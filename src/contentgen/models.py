@@ -385,17 +385,69 @@ class PromptTemplate(_Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+NANOS_PER_DOLLAR = 1_000_000_000
+
+
+def to_nanos(dollars: float) -> int:
+    """Dollars as integer nano-dollars, the unit money is stored in."""
+    return round(dollars * NANOS_PER_DOLLAR)
+
+
+def from_nanos(nanos: int) -> float:
+    return nanos / NANOS_PER_DOLLAR
+
+
 class LlmUsage(_Model):
+    """One provider call that was made (paid or not), recorded with the job that made it.
+
+    ``cost`` is in dollars, exact to the nano-dollar (it is stored as integer
+    ``cost_nanos``); None when the price is unknown. ``error`` is None for a successful call.
+    ``attempt`` is the job attempt (``Lease.attempt``) that made the call: ``finish_job``
+    sets it from the lease."""
+
     id: uuid.UUID = Field(default_factory=new_id)
     job_id: uuid.UUID
     client_id: uuid.UUID
     provider: str
     model: str
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+    cached_tokens: Annotated[int, Field(ge=0)] = 0
+    reasoning_tokens: Annotated[int, Field(ge=0)] = 0
+    cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None
+    latency_ms: Annotated[int, Field(ge=0)]
+    finish_reason: str | None = None
+    error: str | None = None
+    attempt: Annotated[int, Field(ge=1)] = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("cost")
+    @classmethod
+    def _exact(cls, value: float | None) -> float | None:
+        """Money is kept to the nano-dollar: what is stored is what is read back."""
+        return None if value is None else from_nanos(to_nanos(value))
+
+    @property
+    def cost_nanos(self) -> int | None:
+        return None if self.cost is None else to_nanos(self.cost)
+
+
+class UsageSummary(_Model):
+    """Usage rows added up for one provider and model (``UsageStore.usage_summary``).
+
+    ``cost`` adds up the priced calls exactly (None when no call had a price);
+    ``unpriced_calls`` counts the calls whose price was unknown."""
+
+    provider: str
+    model: str
+    calls: int
+    failed_calls: int
     input_tokens: int
     output_tokens: int
-    cost: float
-    latency_ms: int
-    created_at: datetime = Field(default_factory=utcnow)
+    cached_tokens: int
+    reasoning_tokens: int
+    cost: float | None
+    unpriced_calls: int
 
 
 class PromptMetadata(_Model):
@@ -419,11 +471,41 @@ class PromptJob(_Model):
 
 
 class JobFilter(_Model):
+    """Which jobs ``list_jobs`` returns, newest first, ``limit`` per page.
+
+    ``cursor`` is the ``next_cursor`` of the previous page (opaque; valid on the backend that
+    made it)."""
+
     client_id: uuid.UUID | None = None
     status: JobStatus | None = None
     strategy_version: int | None = None
     template_version: str | None = None
     limit: int = 20
+    cursor: str | None = None
+
+
+class JobPage(_Model):
+    """One page of ``list_jobs``: ``next_cursor`` is None on the last page."""
+
+    jobs: list[Job]
+    next_cursor: str | None = None
+
+
+class JobAttempt(_Model):
+    """One claim of a job by a runner: who held it and how it ended.
+
+    ``outcome`` is None while the attempt runs, then one of ``completed``, ``failed``,
+    ``cancelled`` (finished by the runner or cancelled under it), ``released`` (handed back;
+    not counted), ``lost`` (the lease expired and the job was claimed again or failed)."""
+
+    job_id: uuid.UUID
+    token: int
+    attempt: int
+    holder: str
+    claimed_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    error: str | None = None
 
 
 def invalid_input_from(exc: Any) -> Any:

@@ -85,6 +85,19 @@ class Settings(BaseModel):
         default_factory=dict,
         description='model -> requests per minute, a JSON object, e.g. {"openai/gpt-4o-mini": 500}',
     )
+    lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=86400,
+        description="seconds a job's lease lasts, a number > 0; runners heartbeat every third "
+        "of it, and a job whose runner vanished is taken over after it",
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="claims of a job whose runners vanished before it fails, an integer 1-100",
+    )
     strategy_cache_ttl: int = Field(
         300, ge=0, description="seconds a resolved client setup is cached, an integer >= 0"
     )

@@ -1,12 +1,21 @@
-"""The ``Storage`` protocol: everything contentgen keeps.
+"""The storage protocols, one per role, and the lease types.
 
-Implementations: ``SqliteStorage`` (embedded default) and ``MemoryStorage`` (tests, embedding).
-Both pass ``tests/storage/test_contract.py``.
+``SetupStore`` (clients and their setup), ``JobStore`` (jobs, leases, prompt jobs),
+``UsageStore`` (usage rows); ``Storage`` is all three plus open/close. Implementations:
+``SqliteStorage`` (embedded default), ``MemoryStorage`` (tests, embedding); each passes the
+contract suite in ``tests/storage``. Domain rules over the primitives (strategy and template
+version numbers, history entries) are in ``setup_rules``.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, Self, runtime_checkable
 
 from contentgen.models import (
@@ -15,29 +24,46 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobFilter,
+    JobPage,
+    JobStatus,
     LlmUsage,
     PromptJob,
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
+    UsageSummary,
 )
 
 
-@runtime_checkable
-class Storage(Protocol):
-    """Async persistence for clients, their setup, jobs, prompt jobs and usage."""
+@dataclass(frozen=True)
+class Lease:
+    """A runner's hold on a job: only the holder of the current token may finish it."""
 
-    async def open(self) -> None:
-        """Connect and apply pending migrations. Idempotent."""
+    job_id: uuid.UUID
+    holder: str  # "host:pid:random" of the claimer
+    token: int  # fencing token, +1 at every claim of the job
+    attempt: int  # 1 at first claim, +1 per claim (expired-lease reclaims included)
+    expires_at: datetime
 
-    async def aclose(self) -> None: ...
 
-    async def __aenter__(self) -> Self: ...
+@dataclass(frozen=True)
+class ClaimedJob:
+    job: Job  # status in_progress
+    lease: Lease
 
-    async def __aexit__(self, *exc: object) -> None: ...
+
+def new_holder() -> str:
+    """A holder name unique to this runner: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class SetupStore(Protocol):
+    """Clients and their setup. Primitives only: version numbers, activation and history
+    entries are decided by ``setup_rules``. Every change of a client's setup (name, strategy,
+    rules, preferences, templates) bumps its setup revision in the same transaction."""
 
     # clients --------------------------------------------------------------------------------
     async def add_client(self, client: Client) -> Client:
@@ -55,27 +81,39 @@ class Storage(Protocol):
     async def delete_client(self, client_id: uuid.UUID) -> None:
         """Delete the client with its setup, jobs and usage rows."""
 
+    async def setup_revision(self, client_id: uuid.UUID) -> int:
+        """A number that grows whenever the setup of the client or of an ancestor changes
+        (largest revision along the chain; revisions are database-wide increasing). 0 for an
+        unknown client. Part of the strategy cache key."""
+
     # strategies (versioned; exactly one active per client) ---------------------------------
-    async def add_strategy(
-        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-    ) -> Strategy:
-        """Store a new version (previous max + 1), make it the active one, log history."""
+    async def insert_strategy(self, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+        """Store a strategy version and its history entry in one transaction; when
+        ``strategy.active`` it becomes the only active one. ``Conflict`` (field "version")
+        when the version exists: another writer was first, take the next number."""
+
+    async def set_active_strategy(
+        self, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+    ) -> Strategy | None:
+        """Make this version the only active one and store the history entry; None when the
+        client has no such version."""
 
     async def get_strategy(
         self, client_id: uuid.UUID, version: int | None = None
     ) -> Strategy | None:
         """The given version, or the active one when ``version`` is None."""
 
-    async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]: ...
+    async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]:
+        """By version."""
 
-    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy: ...
-
-    async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]: ...
+    async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
+        """In the order stored."""
 
     # seo rules, preferences ------------------------------------------------------------------
     async def add_seo_rule(self, rule: SeoRule) -> SeoRule: ...
 
-    async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]: ...
+    async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
+        """In the order added."""
 
     async def delete_seo_rule(self, client_id: uuid.UUID, name: str) -> bool: ...
 
@@ -87,19 +125,24 @@ class Storage(Protocol):
     async def delete_preference(self, client_id: uuid.UUID, key: str) -> bool: ...
 
     # prompt templates (versioned per client and content type) -------------------------------
-    async def add_template(
-        self, client_id: uuid.UUID, content_type: ContentType, body: str
-    ) -> PromptTemplate:
-        """Store a new active version of the client's template for the content type."""
+    async def insert_template(self, template: PromptTemplate) -> PromptTemplate:
+        """Store a template version; when ``template.active`` it becomes the only active one
+        of its content type. ``Conflict`` (field "version") when the version exists."""
 
     async def get_template(
         self, client_id: uuid.UUID, content_type: ContentType, version: int | None = None
-    ) -> PromptTemplate | None: ...
+    ) -> PromptTemplate | None:
+        """The given version, or the active one when ``version`` is None."""
 
     async def list_templates(self, client_id: uuid.UUID) -> list[PromptTemplate]: ...
 
+
+class JobStore(Protocol):
+    """Jobs, their leases and prompt jobs."""
+
     # jobs --------------------------------------------------------------------------------
-    async def create_job(self, job: Job) -> Job: ...
+    async def create_job(self, job: Job) -> Job:
+        """Store a new job; it must be ``pending`` (``InvalidInput`` otherwise)."""
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None: ...
 
@@ -109,31 +152,98 @@ class Storage(Protocol):
     async def find_job_by_key(self, key: str) -> Job | None:
         """The newest job created for this request identity (``Job.request_key``)."""
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
-        """Newest first."""
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
+        """Newest first (by creation order), ``filt.limit`` per page; pass the page's
+        ``next_cursor`` as ``filt.cursor`` for the next one."""
 
     async def count_jobs(self, client_id: uuid.UUID) -> int: ...
 
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
-        """pending -> in_progress; False if the job was not pending (someone else has it)."""
+    # leases ------------------------------------------------------------------------------
+    async def claim_jobs(
+        self,
+        holder: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        max_attempts: int,
+        job_id: uuid.UUID | None = None,
+    ) -> list[ClaimedJob]:
+        """Claim up to ``limit`` runnable jobs in one atomic step, oldest first.
 
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        """in_progress -> completed, storing result and usage rows in one transaction."""
+        Runnable: ``pending``, or ``in_progress`` under an expired lease. Each claimed job is
+        ``in_progress`` with a lease of ``lease_seconds`` whose token and attempt are one more
+        than the previous claim's. An expired job that already used ``max_attempts`` claims
+        since it was created (or retried) is set ``failed`` ("worker lost N times; last seen
+        HOLDER at TIME") in the same step instead. ``job_id`` restricts the claim to that job.
+        """
 
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        """-> failed with a readable error (and the usage of calls that were paid for)."""
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        """Extend the lease to now + ``lease_seconds``; None when it is lost (taken over,
+        cancelled, finished)."""
 
-    async def requeue_stale(self) -> int:
-        """Put in_progress jobs back to pending (after a crash); returns how many."""
+    async def finish_job(
+        self,
+        lease: Lease,
+        *,
+        status: JobStatus,
+        result: ContentResult | None = None,
+        error: str | None = None,
+        usage: Sequence[LlmUsage] = (),
+        strategy_version: int | None = None,
+        template_version: str | None = None,
+    ) -> Job | None:
+        """End the attempt: status (completed needs ``result``, failed an ``error``), result,
+        versions and usage rows in one transaction, only while the job is ``in_progress``
+        under the lease's token. None = fenced out: nothing was written."""
 
-    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]: ...
+    async def release_job(self, lease: Lease) -> bool:
+        """Hand the job back (``pending``) without counting the attempt; False if the lease
+        was already lost."""
+
+    async def cancel_job(self, job_id: uuid.UUID) -> Job:
+        """``pending``/``in_progress`` -> ``cancelled`` (the runner is fenced out);
+        ``Conflict`` for a finished job."""
+
+    async def retry_job(self, job_id: uuid.UUID) -> Job:
+        """``failed``/``cancelled`` -> ``pending`` as a new attempt with a fresh attempt
+        budget; the attempts before stay in ``job_attempts``. ``Conflict`` otherwise."""
+
+    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
+        """Every claim of the job, oldest first."""
 
     # prompt jobs ---------------------------------------------------------------------------
     async def save_prompt_job(self, job: PromptJob) -> PromptJob:
         """Insert or update by id."""
 
     async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None: ...
+
+
+class UsageStore(Protocol):
+    """Usage rows (written by ``JobStore.finish_job``) and what is asked of them."""
+
+    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
+        """The job's rows in the order stored."""
+
+    async def usage_summary(
+        self,
+        *,
+        client_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageSummary]:
+        """Rows added up per provider and model (``since`` <= created_at < ``until``), sorted
+        by provider then model; money summed exactly."""
+
+
+@runtime_checkable
+class Storage(SetupStore, JobStore, UsageStore, Protocol):
+    """Everything contentgen keeps: ``async with storage: ...``."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations. Idempotent."""
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
