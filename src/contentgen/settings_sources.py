@@ -52,6 +52,15 @@ def is_structured(annotation: Any) -> bool:
     return False
 
 
+def admits_text(annotation: Any) -> bool:
+    """True for a union with ``str`` (e.g. the catalogue: a TOML path or an inline table)."""
+    if annotation is str:
+        return True
+    if typing.get_origin(annotation) is typing.Union or type(annotation).__name__ == "UnionType":
+        return any(admits_text(arg) for arg in typing.get_args(annotation))
+    return False
+
+
 def parse_dotenv(text: str) -> dict[str, str]:
     """``KEY=VALUE`` lines: ``export`` prefixes, comments, blank lines and quotes as usual."""
     found: dict[str, str] = {}
@@ -100,10 +109,14 @@ def _from_variables(
         if var not in by_name:
             continue
         value: Any = by_name[var]
-        if is_structured(annotation):
+        text_too = admits_text(annotation)
+        if is_structured(annotation) and not (text_too and not value.lstrip().startswith(("{", "["))):
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
+                if text_too:  # e.g. an inline TOML table: the field's own validator reads it
+                    found.values[name], found.origins[name] = value, origin
+                    continue
                 where = "the environment" if origin == ENVIRONMENT else origin
                 raise ConfigurationError(
                     f"setting {var} (from {where}) is not valid JSON ({exc.msg} at "

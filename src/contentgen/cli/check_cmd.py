@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from contentgen.cli.common import fail, out, print_json, run
+from contentgen.cli.common import out, print_json, run
+from contentgen.cli.options import (
+    AsJson,
+    ClientOpt,
+    ContentTypeOpt,
+    Keywords,
+    LengthOpt,
+    input_path,
+    read_input,
+)
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
@@ -38,35 +47,18 @@ def render(report: ComplianceReport, label: str) -> list[str]:
 
 
 def check(
-    file: Annotated[Path, typer.Argument(help="A Markdown piece (front matter allowed).")],
-    client: Annotated[
-        str | None, typer.Option("--client", "-c", help="Client name or UUID (default: default).")
-    ] = None,
-    content_type: Annotated[
-        str, typer.Option("--type", "-t", help="blog, social or local.")
-    ] = "blog",
-    length: Annotated[
-        str, typer.Option("--length", "-l", help="short, medium or long: the word range when "
-                          "the strategy sets none.")
-    ] = "medium",
-    keyword: Annotated[
-        list[str] | None,
-        typer.Option("--keyword", "-k", help="A keyword the piece must use, besides the "
-                     "strategy's (repeat, or comma-separated)."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+    file: Annotated[Path, input_path("A Markdown piece (front matter allowed).")],
+    client: ClientOpt = None,
+    content_type: ContentTypeOpt = "blog",
+    length: LengthOpt = "medium",
+    keyword: Keywords = None,
+    as_json: AsJson = False,
 ) -> None:
     """Check a piece against a client's strategy: exit 0 when every check passes, 1 if not."""
     from contentgen.models import ContentType, Length
 
-    try:
-        ctype, size = ContentType(content_type), Length(length)
-    except ValueError as exc:
-        fail(f"--type/--length: {exc}", 2)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: cannot read it as UTF-8 text ({exc})", 2)
+    ctype, size = ContentType(content_type), Length(length)
+    text = read_input(file, "file")
     keywords = [k.strip() for item in keyword or [] for k in item.split(",") if k.strip()]
 
     async def work(cg: Client) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from contentgen.cli.common import out, print_json
-from contentgen.models import Priority
+from contentgen.cli.options import AsJson, PriorityName
 
 
 def _money(value: float | None) -> str:
@@ -16,14 +16,19 @@ def _money(value: float | None) -> str:
 
 
 def models(
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A model to check.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", metavar="MODEL", help="A model to check.")
+    ] = None,
     provider: Annotated[
-        str | None, typer.Option("--provider", help="Only this provider's models.")
+        str | None,
+        typer.Option("--provider", metavar="PROVIDER", help="Only this provider's models."),
     ] = None,
     priority: Annotated[
-        Priority | None, typer.Option("--priority", help="Show this priority's route only.")
+        PriorityName | None,
+        typer.Option("--priority", metavar="[cost|quality|speed|balanced]",
+                     help="Show this priority's route only."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print it all as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List the model catalogue (prices per 1M tokens, tier, p50, breaker) and the routes."""
     from rich.table import Table
@@ -34,7 +39,7 @@ def models(
 
     async def work() -> dict[str, Any]:
         async with Router(Settings()) as router:
-            return await describe(router, priority=priority.value if priority else None,
+            return await describe(router, priority=priority,
                                   model=model, provider=provider)  # fmt: skip
 
     info = asyncio.run(work())

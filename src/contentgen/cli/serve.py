@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from contentgen.cli.common import err, fail, out, run
+from contentgen.cli.common import err, fail, out, print_json, run
+from contentgen.cli.options import AsJson
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
@@ -17,12 +18,16 @@ tokens = typer.Typer(help="Bearer tokens for the server.", no_args_is_help=True)
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free one).")] = 8000,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port (0: any free one).")
+    ] = 8000,
     workers_in_process: Annotated[
         int | None,
         typer.Option(
-            "--workers-in-process", min=0, max=512,
+            "--workers-in-process", min=0, max=512, metavar="N",
             help="Jobs run at once inside the server (default: the concurrency setting); "
             "0 leaves them to `contentgen worker` processes.",
         ),
@@ -85,14 +90,20 @@ def _runner() -> asyncio.Runner:
 def create_token(
     client: Annotated[
         list[str],
-        typer.Option("--client", "-c", help="A client (name or UUID) the token may use; "
+        typer.Option("--client", "-c", metavar="CLIENT",
+                     help="A client (name or UUID) the token may use; "
                      "repeat for several, or '*' for every client."),
     ],
     admin: Annotated[
         bool, typer.Option("--admin", help="May change clients' strategies.")
     ] = False,
-    ttl: Annotated[str, typer.Option(help="Lifetime: 30d, 12h, 15m, 3600s.")] = "30d",
-    name: Annotated[str, typer.Option(help="Who the token is for (its subject).")] = "contentgen",
+    ttl: Annotated[
+        str, typer.Option(metavar="TTL", help="Lifetime: 30d, 12h, 15m, 3600s.")
+    ] = "30d",
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="Who the token is for (its subject).")
+    ] = "contentgen",
+    as_json: AsJson = False,
 ) -> None:
     """Print a bearer token signed with CONTENTGEN_JWT_SECRET."""
     from contentgen.errors import ContentgenError
@@ -120,4 +131,8 @@ def create_token(
     clients = None if "*" in client else run(work)
     token = create_token(secret, clients=clients, admin=admin, ttl_seconds=seconds,
                          subject=name)  # fmt: skip
+    if as_json:
+        print_json({"token": token, "clients": ["*"] if clients is None else
+                    [str(c) for c in clients], "admin": admin, "ttl_seconds": seconds})
+        return
     out.print(token, markup=False, highlight=False, soft_wrap=True)
