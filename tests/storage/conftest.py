@@ -10,7 +10,7 @@ import pytest
 from contentgen.models import Client
 from contentgen.storage import MemoryStorage, SqliteStorage, Storage
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 StorageFactory = Callable[[], Storage]
 
@@ -19,6 +19,12 @@ StorageFactory = Callable[[], Storage]
 def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> StorageFactory:
     """Builds an unopened backend; every sqlite one built by a test shares the same file."""
     path = tmp_path / "data" / "contentgen.db"
+
+    if request.param == "postgres":
+        from contentgen.storage.postgres import PostgresStorage
+
+        url: str = request.getfixturevalue("postgres_url")
+        return lambda: PostgresStorage(url)
 
     def make() -> Storage:
         return MemoryStorage() if request.param == "memory" else SqliteStorage(path)

@@ -36,9 +36,21 @@ async def test_sqlite_storage_from_url_opens(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "url", ["postgresql://user:secret@db/contentgen", "postgres://db/x", "postgresql+asyncpg://h"]
 )
-def test_postgres_is_not_available_yet(url: str) -> None:
-    with pytest.raises(ConfigurationError, match="PostgreSQL support is not available yet") as e:
-        open_storage(url)
+def test_postgres_urls_give_postgres_storage_that_never_shows_the_password(url: str) -> None:
+    from contentgen.storage.postgres import PostgresStorage
+
+    storage = open_storage(url)
+    assert isinstance(storage, PostgresStorage)
+    assert "secret" not in repr(storage)
+
+
+async def test_unreachable_postgres_is_a_storage_error_without_the_password() -> None:
+    from contentgen.errors import StorageError
+    from contentgen.testing.postgres_server import free_port
+
+    storage = open_storage(f"postgresql://user:secret@127.0.0.1:{free_port()}/db")
+    with pytest.raises(StorageError, match=r"cannot connect to PostgreSQL at 127\.0\.0\.1") as e:
+        await storage.open()
     assert "secret" not in str(e.value)
 
 

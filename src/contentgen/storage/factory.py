@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from contentgen.errors import ConfigurationError
 from contentgen.storage.base import Storage
 from contentgen.storage.memory import MemoryStorage
 from contentgen.storage.sqlite import SqliteStorage
 
-ACCEPTED = "sqlite:///PATH (sqlite:////absolute/path or sqlite:///relative/path) or memory://"
+ACCEPTED = (
+    "sqlite:///PATH (sqlite:////absolute/path or sqlite:///relative/path), "
+    "postgresql://USER:PASSWORD@HOST:PORT/DB or memory://"
+)
 
 
-def open_storage(url: str) -> Storage:
+def open_storage(url: str, **options: Any) -> Storage:
     """Build the backend for ``url``; open it with ``async with`` or ``await storage.open()``.
 
     ``sqlite:///`` is followed by the file path, so an absolute path gives four slashes
     (``sqlite:////var/lib/contentgen.db``) and ``sqlite:///data/contentgen.db`` is relative to
-    the working directory.
+    the working directory. ``postgresql://USER:PASSWORD@HOST:PORT/DB`` gives
+    ``PostgresStorage`` (extra ``postgres``); ``options`` go to it (``listen``, ``pooled``,
+    ``pool_size``) and are ignored by the other backends.
     """
     url = url.strip()
     scheme, sep, rest = url.partition("://")
@@ -39,11 +45,9 @@ def open_storage(url: str) -> Storage:
             )
         return SqliteStorage(Path(rest[1:]).expanduser())
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
-        # never echo the URL: it usually carries a password
-        raise ConfigurationError(
-            "PostgreSQL support is not available yet; use sqlite:///PATH for now",
-            field="database_url",
-        )
+        from contentgen.storage.postgres import PostgresStorage
+
+        return PostgresStorage(url, **options)
     raise ConfigurationError(
         f"unsupported database URL scheme {scheme!r}; use {ACCEPTED}", field="database_url"
     )

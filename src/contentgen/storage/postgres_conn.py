@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from contentgen.errors import ConfigurationError, StorageError
+from contentgen.errors import MissingExtra, StorageError
 
 if TYPE_CHECKING:
     import asyncpg
@@ -26,10 +26,7 @@ def import_asyncpg() -> Any:
     try:
         import asyncpg
     except ImportError as exc:
-        raise ConfigurationError(
-            "PostgreSQL support needs the 'postgres' extra: pip install 'contentgen[postgres]'",
-            field="database_url",
-        ) from exc
+        raise MissingExtra("postgres", "a postgresql:// database URL") from exc
     return asyncpg
 
 
