@@ -211,7 +211,7 @@ async def retry_job(conn: Conn, job_id: uuid.UUID) -> Job:
     return rows.job_from(row)
 
 
-# the pre-lease protocol of main (kept until the storage branch removes it) -------------------------
+# the pre-lease protocol of main (until the storage branch removes it) ----------
 async def start_job(
     conn: Conn, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
 ) -> bool:

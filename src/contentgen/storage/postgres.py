@@ -285,7 +285,7 @@ class PostgresStorage:
     async def retry_job(self, job_id: uuid.UUID) -> Job:
         return await self._run(lambda c: jobs.retry_job(c, job_id))
 
-    # the pre-lease protocol (until the storage branch removes it) ------------------------------------
+    # the pre-lease protocol (until the storage branch removes it) ----------
     async def start_job(
         self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
     ) -> bool:
