@@ -116,8 +116,11 @@ class PostgresStorage:
     async def _run(self, op: Op[T]) -> T:
         """Run ``op(conn)`` on a pooled connection; one retry if the connection died."""
         pg = import_asyncpg()
+        # A backend that was terminated while its connection sat idle in the pool surfaces as
+        # one of these on the next use (InternalClientError: the FATAL message arrived while
+        # asyncpg was not reading).
         lost = (pg.ConnectionDoesNotExistError, pg.InterfaceError, pg.AdminShutdownError,
-                ConnectionError)  # fmt: skip
+                pg.InternalClientError, ConnectionError)  # fmt: skip
         for attempt in (1, 2):
             pool = self._pool
             if pool is None:
