@@ -37,7 +37,19 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home, description="data directory")
-    database_url: str = Field("", description="sqlite:///PATH (default) or memory://")
+    database_url: str = Field(
+        "",
+        description="sqlite:///PATH (default), postgresql://USER:PASSWORD@HOST:PORT/DB or memory://",
+    )
+    database_listen: bool = Field(
+        True, description="PostgreSQL: LISTEN for job changes (false: poll)"
+    )
+    database_pooled: bool | None = Field(
+        None,
+        description="PostgreSQL URL goes through a pooler in transaction mode (PgBouncer, "
+        "Supavisor): no prepared statements, no LISTEN; unset: guessed from port 6543",
+    )
+    database_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections")
     cache_url: str = Field("", description="disk://PATH (default), memory:// or redis://...")
     model: str | None = Field(None, description="default model, e.g. openai/gpt-4o-mini")
     api_base: str | None = Field(None, description="base URL of an OpenAI-compatible API")
@@ -57,6 +69,14 @@ class Settings(BaseSettings):
     retry_wait: float = Field(1.0, ge=0, description="first back-off between attempts, s")
     rpm_limits: dict[str, int] = Field(
         default_factory=dict, description="model -> requests per minute"
+    )
+    tpm_limits: dict[str, int] = Field(
+        default_factory=dict, description="model -> tokens per minute"
+    )
+    rate_limit_url: str = Field(
+        "",
+        description="redis://... to share rpm/tpm limits across every worker; "
+        "empty: limits hold per process",
     )
     strategy_cache_ttl: int = Field(300, ge=0, description="seconds")
     prompt_cache_ttl: int = Field(3600, ge=0, description="seconds")

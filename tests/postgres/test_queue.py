@@ -11,7 +11,6 @@ from contentgen.errors import Conflict, JobNotFound
 from contentgen.models import Client, Job, JobStatus
 from contentgen.storage.postgres import PostgresStorage
 from contentgen.storage.postgres_conn import connect
-
 from storage.factories import make_job, make_result, make_usage
 
 LEASE = 30.0

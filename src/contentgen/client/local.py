@@ -87,7 +87,13 @@ class Client(SetupApi):
         overrides = {"*": llm} if llm is not None else None
         return cls(
             settings,
-            storage or open_storage(settings.database_url),
+            storage
+            or open_storage(
+                settings.database_url,
+                listen=settings.database_listen,
+                pooled=settings.database_pooled,
+                pool_size=settings.database_pool_size,
+            ),
             cache or open_cache(settings.cache_url),
             BackendRegistry(settings, overrides=overrides),
         )
