@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import structlog
 
 from contentgen.models import Client
 from contentgen.storage.postgres import PostgresStorage
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # a CLI command points structlog at the runner's stderr, which is gone after the test
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture

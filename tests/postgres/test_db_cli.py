@@ -26,7 +26,7 @@ def test_migrate_then_status(monkeypatch: pytest.MonkeyPatch, postgres_empty_url
     assert json.loads(before.output) == {"applied": [], "pending": ALL}
     first = runner.invoke(app, ["db", "migrate"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("applied migration(s) 1, 2, 3")
+    assert first.output.startswith("applied migration(s) 1, 2, 3, 4")
     again = runner.invoke(app, ["db", "migrate", "--json"])
     assert json.loads(again.output) == {"applied": []}
     after = runner.invoke(app, ["db", "status"])

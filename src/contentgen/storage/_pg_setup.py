@@ -51,13 +51,6 @@ async def _require_client(conn: Conn, client_id: uuid.UUID) -> None:
         raise ClientNotFound(str(client_id))
 
 
-async def _bump(conn: Conn, client_id: uuid.UUID) -> None:
-    """Every change to a client's setup moves its ``setup_revision`` on."""
-    await conn.execute(
-        "UPDATE clients SET setup_revision = setup_revision + 1 WHERE id = $1", client_id
-    )
-
-
 # clients ----------
 _CLIENT = "SELECT id, name, parent_id, created_at FROM clients"
 
@@ -144,46 +137,18 @@ _HISTORY = (
 )
 
 
-async def _insert_history(conn: Conn, h: StrategyHistoryEntry) -> None:
-    await conn.execute(
-        "INSERT INTO strategy_history (id, strategy_id, client_id, version, action, changes, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
-        h.id, h.strategy_id, h.client_id, h.version, h.action,
-        json.dumps(h.changes, ensure_ascii=False), aware(h.created_at),
-    )  # fmt: skip
-
-
 async def add_strategy(
     conn: Conn, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
 ) -> Strategy:
-    async with conn.transaction():
-        # the client row lock serializes version numbering per client
-        if await conn.fetchval("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", client_id) is None:
-            raise ClientNotFound(str(client_id))
-        top = await conn.fetchval(
-            "SELECT max(version) FROM strategies WHERE client_id = $1", client_id
-        )
-        strategy = Strategy(
-            client_id=client_id, name=name, config=config, version=(top or 0) + 1, active=True
-        )
-        await conn.execute(
-            "UPDATE strategies SET active = false WHERE client_id = $1 AND active", client_id
-        )
-        await conn.execute(
-            "INSERT INTO strategies (id, client_id, name, config, version, active, created_at) "
-            "VALUES ($1, $2, $3, $4::jsonb, $5, true, $6)",
-            strategy.id, client_id, name, config.model_dump_json(), strategy.version,
-            aware(strategy.created_at),
-        )  # fmt: skip
-        await _insert_history(
-            conn,
-            StrategyHistoryEntry(
-                strategy_id=strategy.id, client_id=client_id, version=strategy.version,
-                action="created", changes=list(changes), created_at=strategy.created_at,
-            ),
-        )  # fmt: skip
-        await _bump(conn, client_id)
-    return strategy
+    strategy = Strategy(client_id=client_id, name=name, config=config)
+    row = await conn.fetchrow(
+        "SELECT * FROM contentgen_add_strategy($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)",
+        strategy.id, client_id, name, config.model_dump_json(),
+        json.dumps(list(changes), ensure_ascii=False), uuid.uuid4(), aware(strategy.created_at),
+    )  # fmt: skip
+    if row is None:
+        raise ClientNotFound(str(client_id))
+    return rows.strategy_from(row)
 
 
 async def get_strategy(conn: Conn, client_id: uuid.UUID, version: int | None) -> Strategy | None:
@@ -202,29 +167,12 @@ async def list_strategies(conn: Conn, client_id: uuid.UUID) -> list[Strategy]:
 
 
 async def activate_strategy(conn: Conn, client_id: uuid.UUID, version: int) -> Strategy:
-    async with conn.transaction():
-        await conn.execute("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", client_id)
-        found = await get_strategy(conn, client_id, version)
-        if found is None:
-            raise checks.strategy_not_found(client_id, version)
-        await conn.execute(
-            "UPDATE strategies SET active = false "
-            "WHERE client_id = $1 AND active AND version <> $2",
-            client_id, version,
-        )  # fmt: skip
-        await conn.execute(
-            "UPDATE strategies SET active = true WHERE client_id = $1 AND version = $2",
-            client_id, version,
-        )  # fmt: skip
-        await _insert_history(
-            conn,
-            StrategyHistoryEntry(
-                strategy_id=found.id, client_id=client_id, version=version, action="activated"
-            ),
-        )
-        await _bump(conn, client_id)
-    found.active = True
-    return found
+    row = await conn.fetchrow(
+        "SELECT * FROM contentgen_activate_strategy($1, $2, $3)", client_id, version, uuid.uuid4()
+    )
+    if row is None:
+        raise checks.strategy_not_found(client_id, version)
+    return rows.strategy_from(row)
 
 
 async def strategy_history(conn: Conn, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
@@ -241,7 +189,6 @@ async def add_seo_rule(conn: Conn, rule: SeoRule) -> SeoRule:
                 "VALUES ($1, $2, $3, $4, $5)",
                 rule.id, rule.client_id, rule.name, rule.rule, aware(rule.created_at),
             )  # fmt: skip
-            await _bump(conn, rule.client_id)
     except Exception as exc:
         if not is_integrity(exc):
             raise
@@ -266,13 +213,10 @@ async def list_seo_rules(conn: Conn, client_id: uuid.UUID) -> list[SeoRule]:
 
 
 async def delete_seo_rule(conn: Conn, client_id: uuid.UUID, name: str) -> bool:
-    async with conn.transaction():
-        status = await conn.execute(
-            "DELETE FROM seo_rules WHERE client_id = $1 AND name = $2", client_id, name
-        )
-        deleted: bool = status != "DELETE 0"
-        if deleted:
-            await _bump(conn, client_id)
+    status = await conn.execute(
+        "DELETE FROM seo_rules WHERE client_id = $1 AND name = $2", client_id, name
+    )
+    deleted: bool = status != "DELETE 0"
     return deleted
 
 
@@ -285,7 +229,6 @@ async def set_preference(conn: Conn, pref: ContentPreference) -> ContentPreferen
                 "id = excluded.id, value = excluded.value, created_at = excluded.created_at",
                 pref.id, pref.client_id, pref.key, pref.value, aware(pref.created_at),
             )  # fmt: skip
-            await _bump(conn, pref.client_id)
     except Exception as exc:
         if not is_integrity(exc):
             raise
@@ -308,13 +251,10 @@ async def list_preferences(conn: Conn, client_id: uuid.UUID) -> list[ContentPref
 
 
 async def delete_preference(conn: Conn, client_id: uuid.UUID, key: str) -> bool:
-    async with conn.transaction():
-        status = await conn.execute(
-            "DELETE FROM content_preferences WHERE client_id = $1 AND key = $2", client_id, key
-        )
-        deleted: bool = status != "DELETE 0"
-        if deleted:
-            await _bump(conn, client_id)
+    status = await conn.execute(
+        "DELETE FROM content_preferences WHERE client_id = $1 AND key = $2", client_id, key
+    )
+    deleted: bool = status != "DELETE 0"
     return deleted
 
 
@@ -327,29 +267,14 @@ _TEMPLATE = (
 async def add_template(
     conn: Conn, client_id: uuid.UUID, content_type: ContentType, body: str
 ) -> PromptTemplate:
-    async with conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM clients WHERE id = $1 FOR UPDATE", client_id) is None:
-            raise ClientNotFound(str(client_id))
-        top = await conn.fetchval(
-            "SELECT max(version) FROM prompt_templates WHERE client_id = $1 AND content_type = $2",
-            client_id, content_type.value,
-        )  # fmt: skip
-        template = PromptTemplate(
-            client_id=client_id, content_type=content_type, body=body, version=(top or 0) + 1
-        )
-        await conn.execute(
-            "UPDATE prompt_templates SET active = false "
-            "WHERE client_id = $1 AND content_type = $2 AND active",
-            client_id, content_type.value,
-        )  # fmt: skip
-        await conn.execute(
-            "INSERT INTO prompt_templates (id, client_id, content_type, body, version, active, "
-            "created_at) VALUES ($1, $2, $3, $4, $5, true, $6)",
-            template.id, client_id, content_type.value, body, template.version,
-            aware(template.created_at),
-        )  # fmt: skip
-        await _bump(conn, client_id)
-    return template
+    template = PromptTemplate(client_id=client_id, content_type=content_type, body=body)
+    row = await conn.fetchrow(
+        "SELECT * FROM contentgen_add_template($1, $2, $3, $4, $5)",
+        template.id, client_id, content_type.value, body, aware(template.created_at),
+    )  # fmt: skip
+    if row is None:
+        raise ClientNotFound(str(client_id))
+    return rows.template_from(row)
 
 
 async def get_template(
