@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         description="PostgreSQL URL goes through a pooler in transaction mode (PgBouncer, "
         "Supavisor): no prepared statements, no LISTEN; unset: guessed from port 6543",
     )
+    supabase_key: SecretStr | None = Field(
+        None, description="service_role key for a supabase:// database URL"
+    )
     database_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections")
     cache_url: str = Field("", description="disk://PATH (default), memory:// or redis://...")
     model: str | None = Field(None, description="default model, e.g. openai/gpt-4o-mini")

@@ -10,7 +10,7 @@ import pytest
 from contentgen.models import Client
 from contentgen.storage import MemoryStorage, SqliteStorage, Storage
 
-BACKENDS = ["memory", "sqlite", "postgres"]
+BACKENDS = ["memory", "sqlite", "postgres", "supabase"]
 
 StorageFactory = Callable[[], Storage]
 
@@ -25,6 +25,12 @@ def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> StorageFacto
 
         url: str = request.getfixturevalue("postgres_url")
         return lambda: PostgresStorage(url)
+    if request.param == "supabase":
+        from contentgen.storage.supabase import SupabaseStorage
+
+        project = request.getfixturevalue("supabase")
+        key = project.service_key()
+        return lambda: SupabaseStorage(project.url, key, rest_url=project.url)
 
     def make() -> Storage:
         return MemoryStorage() if request.param == "memory" else SqliteStorage(path)

@@ -61,3 +61,16 @@ def test_unsupported_urls_name_the_accepted_schemes(url: str) -> None:
     with pytest.raises(ConfigurationError, match="sqlite:///PATH") as e:
         open_storage(url)
     assert "memory://" in str(e.value)
+
+
+def test_supabase_urls_need_the_service_key_and_never_show_it() -> None:
+    from contentgen.storage.supabase import SupabaseStorage
+
+    with pytest.raises(ConfigurationError, match="CONTENTGEN_SUPABASE_KEY"):
+        open_storage("supabase://abc.supabase.co")
+    storage = open_storage("supabase://abc.supabase.co", supabase_key="sk-secret")
+    assert isinstance(storage, SupabaseStorage)
+    assert storage.rest_url == "https://abc.supabase.co/rest/v1"
+    assert "sk-secret" not in repr(storage)
+    local = open_storage("supabase+http://127.0.0.1:54321", supabase_key="k")
+    assert isinstance(local, SupabaseStorage) and local.url == "http://127.0.0.1:54321"

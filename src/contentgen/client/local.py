@@ -93,6 +93,7 @@ class Client(SetupApi):
                 listen=settings.database_listen,
                 pooled=settings.database_pooled,
                 pool_size=settings.database_pool_size,
+                supabase_key=settings.supabase_key and settings.supabase_key.get_secret_value(),
             ),
             cache or open_cache(settings.cache_url),
             BackendRegistry(settings, overrides=overrides),

@@ -12,7 +12,7 @@ from contentgen.storage.sqlite import SqliteStorage
 
 ACCEPTED = (
     "sqlite:///PATH (sqlite:////absolute/path or sqlite:///relative/path), "
-    "postgresql://USER:PASSWORD@HOST:PORT/DB or memory://"
+    "postgresql://USER:PASSWORD@HOST:PORT/DB, supabase://PROJECT.supabase.co or memory://"
 )
 
 
@@ -23,7 +23,9 @@ def open_storage(url: str, **options: Any) -> Storage:
     (``sqlite:////var/lib/contentgen.db``) and ``sqlite:///data/contentgen.db`` is relative to
     the working directory. ``postgresql://USER:PASSWORD@HOST:PORT/DB`` gives
     ``PostgresStorage`` (extra ``postgres``); ``options`` go to it (``listen``, ``pooled``,
-    ``pool_size``) and are ignored by the other backends.
+    ``pool_size``) and are ignored by the other backends. ``supabase://PROJECT.supabase.co``
+    (``supabase+http://HOST:PORT`` for a local stack) gives ``SupabaseStorage`` with the key
+    ``options["supabase_key"]`` (extra ``supabase``).
     """
     url = url.strip()
     scheme, sep, rest = url.partition("://")
@@ -47,7 +49,29 @@ def open_storage(url: str, **options: Any) -> Storage:
     if scheme in ("postgresql", "postgres") or scheme.startswith("postgresql+"):
         from contentgen.storage.postgres import PostgresStorage
 
-        return PostgresStorage(url, **options)
+        known = ("listen", "pooled", "pool_size")
+        return PostgresStorage(url, **{k: v for k, v in options.items() if k in known})
+    if scheme in ("supabase", "supabase+https", "supabase+http"):
+        return _supabase(url, scheme, rest, options.get("supabase_key"))
     raise ConfigurationError(
         f"unsupported database URL scheme {scheme!r}; use {ACCEPTED}", field="database_url"
     )
+
+
+def _supabase(url: str, scheme: str, rest: str, key: object) -> Storage:
+    from contentgen.storage.supabase import SupabaseStorage
+
+    host = rest.strip("/")
+    if not host:
+        raise ConfigurationError(
+            f"database URL {url!r} names no project; use supabase://PROJECT.supabase.co",
+            field="database_url",
+        )
+    if not key:
+        raise ConfigurationError(
+            "a supabase:// database URL needs the project's service_role key in "
+            "CONTENTGEN_SUPABASE_KEY",
+            field="supabase_key",
+        )
+    http = "http" if scheme == "supabase+http" else "https"
+    return SupabaseStorage(f"{http}://{host}", str(key))

@@ -1,0 +1,505 @@
+"""``SupabaseStorage``: the ``Storage`` protocol over a Supabase project's REST API (PostgREST),
+for users who have only the project URL and a key (extra ``supabase``).
+
+Selected by ``CONTENTGEN_DATABASE_URL=supabase://PROJECT.supabase.co`` (``supabase+http://`` for
+a local stack) with ``CONTENTGEN_SUPABASE_KEY`` = the project's ``service_role`` key (it bypasses
+row-level security; keep it on servers). The schema must be there first: ``contentgen db sql``
+prints it for the SQL editor.
+
+It uses supabase-py's PostgREST client (the ``postgrest`` package ``supabase.create_client``
+wraps) and nothing else of supabase-py: auth, storage and realtime clients are not needed to
+store rows. Everything that must be one transaction — claiming with ``SKIP LOCKED``, heartbeats,
+fenced finishes with their usage rows, versioned setup writes — is an SQL function shipped in the
+migrations and called as an RPC; single-row reads and writes are plain table requests.
+
+What needs the direct PostgreSQL URL instead: ``LISTEN`` (``wait_for_change`` polls here),
+running migrations (``contentgen db migrate``), and the lowest claim latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any, Self
+
+from contentgen.errors import ClientNotFound, ContentgenError, InvalidInput
+from contentgen.models import (
+    Client,
+    ContentPreference,
+    ContentResult,
+    ContentType,
+    Job,
+    JobFilter,
+    JobStatus,
+    LlmUsage,
+    PromptJob,
+    PromptTemplate,
+    SeoRule,
+    Strategy,
+    StrategyConfig,
+    StrategyHistoryEntry,
+    utcnow,
+)
+from contentgen.storage import _checks as checks
+from contentgen.storage import _pg_rows as rows
+from contentgen.storage._lease import ClaimedJob, Lease
+from contentgen.storage._pg_jobs import finish_args
+from contentgen.storage._pg_rows import aware
+from contentgen.storage._rows import name_key
+from contentgen.storage._supabase_rest import Rest, api_error
+
+_UUID_PREFIX = re.compile(r"^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,3}(-[0-9a-f]{0,12})?$")
+_ZERO = "00000000-0000-0000-0000-000000000000"
+_JOB_COLS = rows.JOB_COLS.replace(" ", "")
+_USAGE_COLS = rows.USAGE_COLS.replace(" ", "")
+
+
+def _j(model: Any) -> Any:
+    return None if model is None else model.model_dump(mode="json")
+
+
+def _ts(value: Any) -> str:
+    return str(aware(value).isoformat())
+
+
+class SupabaseStorage:
+    """Async ``Storage`` over PostgREST; ``async with SupabaseStorage(url, key) as s: ...``.
+
+    ``url``: the project URL (``https://PROJECT.supabase.co``); requests go to
+    ``url/rest/v1`` unless ``rest_url`` names PostgREST's root directly.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        rest_url: str | None = None,
+        timeout: float = 30.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.rest_url = rest_url or f"{self.url}/rest/v1"
+        self._key = key
+        self._timeout = timeout
+        self.poll_interval = poll_interval
+        self._rest: Rest | None = None
+
+    def __repr__(self) -> str:
+        return f"SupabaseStorage({self.url!r})"  # never the key
+
+    async def open(self) -> None:
+        if self._rest is None:
+            self._rest = Rest(self.rest_url, self._key, self._timeout)
+
+    async def aclose(self) -> None:
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            await rest.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def rest(self) -> Rest:
+        if self._rest is None:
+            raise checks.not_open(repr(self))
+        return self._rest
+
+    async def wait_for_change(self, job_id: uuid.UUID | None = None, timeout: float = 1.0) -> bool:
+        """No LISTEN over REST: sleeps ``min(timeout, poll_interval)``; callers re-read."""
+        await asyncio.sleep(min(timeout, self.poll_interval))
+        return False
+
+    # clients ------------------------------------------------------------------------------------
+    async def add_client(self, client: Client) -> Client:
+        doc = {"id": str(client.id), "name": client.name, "name_key": name_key(client.name),
+               "parent_id": None if client.parent_id is None else str(client.parent_id),
+               "created_at": _ts(client.created_at)}  # fmt: skip
+        try:
+            await self.rest.insert("clients", doc)
+        except ContentgenError as exc:
+            code, message = api_error(exc)
+            if code == "23503":
+                raise ClientNotFound(str(client.parent_id)) from exc
+            if code == "23505" and "name_key" in message:
+                raise checks.name_taken(client.name) from exc
+            if code == "23505":
+                raise checks.duplicate("client", client.id) from exc
+            raise
+        return client
+
+    async def get_client(self, client_id: uuid.UUID) -> Client | None:
+        found = await self.rest.select("clients", "id,name,parent_id,created_at", id=client_id)
+        return rows.client_from(found[0]) if found else None
+
+    async def get_client_by_name(self, name: str) -> Client | None:
+        found = await self.rest.select(
+            "clients", "id,name,parent_id,created_at", name_key=name_key(name)
+        )
+        return rows.client_from(found[0]) if found else None
+
+    async def list_clients(self) -> list[Client]:
+        found = await self.rest.select("clients", "id,name,parent_id,created_at",
+                                       order=["name_key", "seq"])  # fmt: skip
+        return [rows.client_from(r) for r in found]
+
+    async def rename_client(self, client_id: uuid.UUID, name: str) -> Client:
+        current = await self.get_client(client_id)
+        if current is None:
+            raise ClientNotFound(str(client_id))
+        new = checks.renamed(current, name)
+        try:
+            await self.rest.update("clients", {"name": new.name, "name_key": name_key(new.name)},
+                                   id=client_id)  # fmt: skip
+        except ContentgenError as exc:
+            if api_error(exc)[0] == "23505":
+                raise checks.name_taken(new.name) from exc
+            raise
+        return new
+
+    async def delete_client(self, client_id: uuid.UUID) -> None:
+        if await self.get_client(client_id) is None:
+            raise ClientNotFound(str(client_id))
+        children = await self.rest.count("clients", parent_id=client_id)
+        if children:
+            raise checks.has_children(client_id, children)
+        await self.rest.delete("prompt_jobs", client_id=client_id)
+        # setup, jobs, leases and usage rows go with the client (ON DELETE CASCADE)
+        await self.rest.delete("clients", id=client_id)
+
+    async def setup_revision(self, client_id: uuid.UUID) -> int:
+        found = await self.rest.select("clients", "setup_revision", id=client_id)
+        if not found:
+            raise ClientNotFound(str(client_id))
+        return int(found[0]["setup_revision"])
+
+    # strategies ---------------------------------------------------------------------------------
+    async def add_strategy(
+        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
+    ) -> Strategy:
+        s = Strategy(client_id=client_id, name=name, config=config)
+        found = await self.rest.rpc("contentgen_add_strategy", {
+            "p_id": str(s.id), "p_client_id": str(client_id), "p_name": name,
+            "p_config": _j(config), "p_changes": list(changes),
+            "p_history_id": str(uuid.uuid4()), "p_created_at": _ts(s.created_at),
+        })  # fmt: skip
+        if not found:
+            raise ClientNotFound(str(client_id))
+        return rows.strategy_from(found[0])
+
+    async def get_strategy(
+        self, client_id: uuid.UUID, version: int | None = None
+    ) -> Strategy | None:
+        where: dict[str, Any] = {"client_id": client_id}
+        where.update({"active": True} if version is None else {"version": version})
+        found = await self.rest.select("strategies", "*", **where)
+        return rows.strategy_from(found[0]) if found else None
+
+    async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]:
+        found = await self.rest.select("strategies", "*", order=["version"], client_id=client_id)
+        return [rows.strategy_from(r) for r in found]
+
+    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy:
+        found = await self.rest.rpc("contentgen_activate_strategy", {
+            "p_client_id": str(client_id), "p_version": version,
+            "p_history_id": str(uuid.uuid4()),
+        })  # fmt: skip
+        if not found:
+            raise checks.strategy_not_found(client_id, version)
+        return rows.strategy_from(found[0])
+
+    async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
+        found = await self.rest.select("strategy_history", "*", order=["seq"],
+                                       client_id=client_id)  # fmt: skip
+        return [rows.history_from(r) for r in found]
+
+    # seo rules, preferences ----------------------------------------------------------------------
+    async def add_seo_rule(self, rule: SeoRule) -> SeoRule:
+        doc = {"id": str(rule.id), "client_id": str(rule.client_id), "name": rule.name,
+               "rule": rule.rule, "created_at": _ts(rule.created_at)}  # fmt: skip
+        try:
+            await self.rest.insert("seo_rules", doc)
+        except ContentgenError as exc:
+            code, message = api_error(exc)
+            if code == "23503":
+                raise ClientNotFound(str(rule.client_id)) from exc
+            if code == "23505" and "seo_rules_name" in message:
+                raise checks.rule_taken(rule.name) from exc
+            if code == "23505":
+                raise checks.duplicate("seo rule", rule.id) from exc
+            raise
+        return rule
+
+    async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
+        found = await self.rest.select("seo_rules", "*", order=["created_at", "seq"],
+                                       client_id=client_id)  # fmt: skip
+        return [rows.rule_from(r) for r in found]
+
+    async def delete_seo_rule(self, client_id: uuid.UUID, name: str) -> bool:
+        return bool(await self.rest.delete("seo_rules", client_id=client_id, name=name))
+
+    async def set_preference(self, pref: ContentPreference) -> ContentPreference:
+        doc = {"id": str(pref.id), "client_id": str(pref.client_id), "key": pref.key,
+               "value": pref.value, "created_at": _ts(pref.created_at)}  # fmt: skip
+        try:
+            await self.rest.upsert("content_preferences", doc, on_conflict="client_id,key")
+        except ContentgenError as exc:
+            code, _ = api_error(exc)
+            if code == "23503":
+                raise ClientNotFound(str(pref.client_id)) from exc
+            if code == "23505":
+                raise checks.duplicate("preference", pref.id) from exc
+            raise
+        return pref
+
+    async def list_preferences(self, client_id: uuid.UUID) -> list[ContentPreference]:
+        found = await self.rest.select("content_preferences", "*", order=["key"],
+                                       client_id=client_id)  # fmt: skip
+        return [rows.pref_from(r) for r in found]
+
+    async def delete_preference(self, client_id: uuid.UUID, key: str) -> bool:
+        return bool(await self.rest.delete("content_preferences", client_id=client_id, key=key))
+
+    # prompt templates ---------------------------------------------------------------------------
+    async def add_template(
+        self, client_id: uuid.UUID, content_type: ContentType, body: str
+    ) -> PromptTemplate:
+        t = PromptTemplate(client_id=client_id, content_type=content_type, body=body)
+        found = await self.rest.rpc("contentgen_add_template", {
+            "p_id": str(t.id), "p_client_id": str(client_id),
+            "p_content_type": content_type.value, "p_body": body,
+            "p_created_at": _ts(t.created_at),
+        })  # fmt: skip
+        if not found:
+            raise ClientNotFound(str(client_id))
+        return rows.template_from(found[0])
+
+    async def get_template(
+        self, client_id: uuid.UUID, content_type: ContentType, version: int | None = None
+    ) -> PromptTemplate | None:
+        where: dict[str, Any] = {"client_id": client_id, "content_type": content_type.value}
+        where.update({"active": True} if version is None else {"version": version})
+        found = await self.rest.select("prompt_templates", "*", **where)
+        return rows.template_from(found[0]) if found else None
+
+    async def list_templates(self, client_id: uuid.UUID) -> list[PromptTemplate]:
+        found = await self.rest.select(
+            "prompt_templates", "*", order=["content_type", "version"], client_id=client_id
+        )
+        return [rows.template_from(r) for r in found]
+
+    # jobs ----------------------------------------------------------------------------------------
+    async def create_job(self, job: Job) -> Job:
+        doc = {"id": str(job.id), "client_id": str(job.client_id), "status": job.status.value,
+               "params": _j(job.params), "result": _j(job.result), "error": job.error,
+               "strategy_version": job.strategy_version,
+               "template_version": job.template_version, "request_key": job.request_key,
+               "created_at": _ts(job.created_at), "updated_at": _ts(job.updated_at)}  # fmt: skip
+        try:
+            await self.rest.insert("jobs", doc)
+        except ContentgenError as exc:
+            code, _ = api_error(exc)
+            if code == "23503":
+                raise ClientNotFound(str(job.client_id)) from exc
+            if code == "23505":
+                raise checks.duplicate("job", job.id) from exc
+            raise
+        return job
+
+    async def get_job(self, job_id: uuid.UUID) -> Job | None:
+        found = await self.rest.select("jobs", _JOB_COLS, id=job_id)
+        return rows.job_from(found[0]) if found else None
+
+    async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        prefix = prefix.lower()
+        if not _UUID_PREFIX.match(prefix) or len(prefix) > len(_ZERO):
+            return []
+        low = prefix + _ZERO[len(prefix):]
+        high = prefix + _ZERO[len(prefix):].replace("0", "f")
+        found = await self.rest.select("jobs", _JOB_COLS, order=["seq"], limit=limit,
+                                       ranges={"id": (low, high)})  # fmt: skip
+        return [rows.job_from(r) for r in found]
+
+    async def find_job_by_key(self, key: str) -> Job | None:
+        found = await self.rest.select("jobs", _JOB_COLS, order=["-created_at", "-seq"],
+                                       limit=1, request_key=key)  # fmt: skip
+        return rows.job_from(found[0]) if found else None
+
+    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+        where: dict[str, Any] = {}
+        if filt.client_id is not None:
+            where["client_id"] = filt.client_id
+        if filt.status is not None:
+            where["status"] = filt.status.value
+        if filt.strategy_version is not None:
+            where["strategy_version"] = filt.strategy_version
+        if filt.template_version is not None:
+            where["template_version"] = filt.template_version
+        if filt.limit <= 0:
+            return []
+        found = await self.rest.select("jobs", _JOB_COLS, order=["-created_at", "-seq"],
+                                       limit=filt.limit, **where)  # fmt: skip
+        return [rows.job_from(r) for r in found]
+
+    async def count_jobs(self, client_id: uuid.UUID) -> int:
+        return await self.rest.count("jobs", client_id=client_id)
+
+    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
+        found = await self.rest.select("llm_usage", _USAGE_COLS, order=["created_at", "seq"],
+                                       job_id=job_id)  # fmt: skip
+        return [rows.usage_from(r) for r in found]
+
+    # leases --------------------------------------------------------------------------------------
+    async def claim_jobs(
+        self,
+        holder: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        max_attempts: int,
+        job_id: uuid.UUID | None = None,
+    ) -> list[ClaimedJob]:
+        if limit <= 0:
+            return []
+        found = await self.rest.rpc("contentgen_claim_jobs", {
+            "p_holder": holder, "p_limit": limit, "p_lease_seconds": float(lease_seconds),
+            "p_max_attempts": max_attempts, "p_job_id": None if job_id is None else str(job_id),
+        })  # fmt: skip
+        return [rows.claimed_from(r) for r in found]
+
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        found = await self.rest.rpc("contentgen_heartbeat", {
+            "p_job_id": str(lease.job_id), "p_token": lease.token,
+            "p_lease_seconds": float(lease_seconds),
+        })  # fmt: skip
+        return rows.lease_from(lease.job_id, found[0]) if found else None
+
+    async def finish_job(
+        self,
+        lease: Lease,
+        *,
+        status: JobStatus,
+        result: ContentResult | None = None,
+        error: str | None = None,
+        usage: Sequence[LlmUsage] = (),
+        strategy_version: int | None = None,
+        template_version: str | None = None,
+    ) -> Job | None:
+        client_id = usage[0].client_id if usage else None
+        args = finish_args(lease, status, result, error, usage, strategy_version,
+                           template_version, client_id)  # fmt: skip
+        try:
+            found = await self.rest.rpc("contentgen_finish_job", {
+                "p_job_id": str(lease.job_id), "p_token": lease.token, "p_status": args[2],
+                "p_result": _j(result), "p_error": error,
+                "p_usage": [rows.usage_doc(u) for u in usage],
+                "p_strategy_version": strategy_version, "p_template_version": template_version,
+            })  # fmt: skip
+        except ContentgenError as exc:
+            code, _ = api_error(exc)
+            if code == "23505":
+                raise checks.duplicate("usage row", "in this batch") from exc
+            if code == "23503":
+                raise InvalidInput("usage: a usage row names a job or client that does not "
+                                   "exist", field="usage") from exc  # fmt: skip
+            raise
+        return rows.job_from(found[0]) if found else None
+
+    async def release_job(self, lease: Lease) -> bool:
+        done = await self.rest.rpc(
+            "contentgen_release_job", {"p_job_id": str(lease.job_id), "p_token": lease.token}
+        )
+        return bool(done)
+
+    async def _status(self, job_id: uuid.UUID) -> JobStatus:
+        from contentgen.errors import JobNotFound
+
+        found = await self.rest.select("jobs", "status", id=job_id)
+        if not found:
+            raise JobNotFound(str(job_id))
+        return JobStatus(found[0]["status"])
+
+    async def cancel_job(self, job_id: uuid.UUID) -> Job:
+        found = await self.rest.rpc("contentgen_cancel_job", {"p_job_id": str(job_id)})
+        if not found:
+            raise checks.wrong_state(job_id, await self._status(job_id), "cancelled")
+        return rows.job_from(found[0])
+
+    async def retry_job(self, job_id: uuid.UUID) -> Job:
+        found = await self.rest.rpc("contentgen_retry_job", {"p_job_id": str(job_id)})
+        if not found:
+            raise checks.wrong_state(job_id, await self._status(job_id), "retried")
+        return rows.job_from(found[0])
+
+    # the pre-lease protocol (until the storage branch removes it) ----------
+    async def start_job(
+        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
+    ) -> bool:
+        changed = await self.rest.update("jobs", {
+            "status": "in_progress", "strategy_version": strategy_version,
+            "template_version": template_version, "updated_at": _ts(utcnow()),
+        }, id=job_id, status="pending")  # fmt: skip
+        if changed:
+            return True
+        await self._status(job_id)
+        return False
+
+    async def _end(self, job_id: uuid.UUID, status: JobStatus, result: ContentResult | None,
+                   error: str | None, usage: list[LlmUsage]) -> Job:  # fmt: skip
+        """Legacy (non-leased) completion: checks first, then usage rows, then the job row."""
+        allowed = ["in_progress"] if status is JobStatus.COMPLETED else ["pending", "in_progress"]
+        action = "completed" if status is JobStatus.COMPLETED else "failed"
+        job = await self.get_job(job_id)
+        if job is None or job.status.value not in allowed:
+            raise checks.wrong_state(job_id, await self._status(job_id), action)
+        checks.check_usage(job.id, job.client_id, usage)
+        ids = [u.id for u in usage]
+        if len(set(ids)) != len(ids) or (
+            ids and await self.rest.select("llm_usage", "id", id=[str(i) for i in ids])
+        ):
+            raise checks.duplicate("usage row", "in this batch")
+        doc: dict[str, Any] = {"status": status.value, "error": error,
+                               "updated_at": _ts(utcnow())}  # fmt: skip
+        if result is not None:
+            doc["result"] = _j(result)
+        if usage:
+            await self.rest.insert("llm_usage", [rows.usage_doc(u) for u in usage])
+        changed = await self.rest.update("jobs", doc, id=job_id, status=allowed)
+        if not changed:
+            raise checks.wrong_state(job_id, await self._status(job_id), action)
+        return rows.job_from(changed[0])
+
+    async def complete_job(
+        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
+    ) -> Job:
+        return await self._end(job_id, JobStatus.COMPLETED, result, None, usage)
+
+    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
+        return await self._end(job_id, JobStatus.FAILED, None, error, usage)
+
+    async def requeue_stale(self) -> int:
+        changed = await self.rest.update("jobs", {"status": "pending",
+                                                  "updated_at": _ts(utcnow())},
+                                         status="in_progress")  # fmt: skip
+        return len(changed)
+
+    # prompt jobs ---------------------------------------------------------------------------------
+    async def save_prompt_job(self, job: PromptJob) -> PromptJob:
+        doc = {"id": str(job.id), "client_id": str(job.params.client_id),
+               "status": job.status.value, "params": _j(job.params), "prompt": job.prompt,
+               "metadata": _j(job.metadata), "error": job.error,
+               "created_at": _ts(job.created_at), "updated_at": _ts(job.updated_at)}  # fmt: skip
+        await self.rest.upsert("prompt_jobs", doc, on_conflict="id")
+        return job
+
+    async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None:
+        found = await self.rest.select("prompt_jobs", "*", id=job_id)
+        return rows.prompt_job_from(found[0]) if found else None
+
