@@ -11,9 +11,10 @@
     │   └── PromptJobNotFound
     ├── Conflict                the change would break an invariant (e.g. client has jobs)
     ├── ConfigurationError
-    │   └── MissingExtra        an optional extra is not installed: says which pip command
+    │   ├── MissingExtra        an optional extra is not installed: says which pip command
+    │   └── MissingKey          a provider's key is not set: names the variable to set
     ├── TemplateError           a prompt template does not parse or uses unknown variables
-    ├── ProviderError           an LLM call failed after retries
+    ├── ProviderError           an LLM call failed (``kind`` says how; ``attempts`` what was paid)
     │   └── ProviderUnavailable connection refused / timed out / circuit open
     ├── StorageError
     └── JobFailed               waiting on a job that ended ``failed``
@@ -24,7 +25,18 @@ are translated at the adapter boundary and chained with ``raise ... from exc``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from contentgen.llm.base import Attempt
+
+#: How a provider call failed. Retried (and counted by circuit breakers): rate_limit, server,
+#: timeout, connection, empty, malformed. Never retried: auth, bad_request, budget.
+ProviderErrorKind = Literal[
+    "rate_limit", "auth", "bad_request", "server", "timeout", "connection", "empty",
+    "malformed", "budget",
+]  # fmt: skip
+TRANSIENT_KINDS = frozenset({"rate_limit", "server", "timeout", "connection", "empty", "malformed"})
 
 
 class ContentgenError(Exception):
@@ -90,6 +102,22 @@ class ConfigurationError(ContentgenError):
     status_code = 500
 
 
+class MissingKey(ConfigurationError):
+    """The provider of a model needs a key that is not set (checked before a job is created)."""
+
+    status_code = 400
+
+    def __init__(self, model: str, provider: str, variable: str) -> None:
+        super().__init__(
+            f"model {model}: no key for provider {provider}; set {variable} "
+            "(or choose another model: `contentgen models` shows what is usable)",
+            model=model,
+            provider=provider,
+            variable=variable,
+        )
+        self.variable = variable
+
+
 class MissingExtra(ConfigurationError):
     def __init__(self, extra: str, purpose: str, hint: str = "") -> None:
         msg = f"{purpose} needs the optional extra '{extra}': pip install 'contentgen[{extra}]'"
@@ -107,15 +135,38 @@ class TemplateError(InvalidInput):
 
 
 class ProviderError(ContentgenError):
+    """A model call failed. ``kind`` classifies it; ``attempts`` holds every provider call made
+    (paid or not) so usage can be recorded; ``retry_after`` is the provider's ``Retry-After``
+    in seconds when it sent one; ``status`` the HTTP status when there was one."""
+
     status_code = 502
 
     def __init__(
-        self, message: str, *, provider: str, model: str, attempts: int = 1, **details: Any
+        self,
+        message: str,
+        *,
+        provider: str,
+        model: str,
+        kind: ProviderErrorKind = "server",
+        attempts: tuple[Attempt, ...] | int = (),
+        retry_after: float | None = None,
+        status: int | None = None,
+        **details: Any,
     ) -> None:
-        super().__init__(message, provider=provider, model=model, attempts=attempts, **details)
+        super().__init__(message, provider=provider, model=model, kind=kind, status=status,
+                         **details)  # fmt: skip
         self.provider = provider
         self.model = model
-        self.attempts = attempts
+        self.kind: ProviderErrorKind = kind
+        # An int (the old count of attempts) is accepted and dropped: no Attempt to record.
+        self.attempts: tuple[Attempt, ...] = () if isinstance(attempts, int) else attempts
+        self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def transient(self) -> bool:
+        """Worth another attempt (and a failure for the circuit breaker)."""
+        return self.kind in TRANSIENT_KINDS
 
 
 class ProviderUnavailable(ProviderError):

@@ -7,7 +7,7 @@ no module reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -57,19 +57,28 @@ class Settings(BaseSettings):
     model: str | None = Field(None, description="default model, e.g. openai/gpt-4o-mini")
     api_base: str | None = Field(None, description="base URL of an OpenAI-compatible API")
     api_key: SecretStr | None = Field(None, description="API key for api_base")
-    llm_backend: Literal["auto", "litellm", "httpx"] = Field(
+    llm_backend: Literal["auto", "litellm", "aiohttp", "httpx"] = Field(
         "auto",
-        description="auto: plain httpx for openai/ models when api_base is set (low overhead), "
-        "litellm otherwise; litellm or httpx force one",
+        description="auto/aiohttp: aiohttp for openai/, bare and catalogue-endpoint models (low "
+        "overhead), litellm for other providers; litellm: litellm for all ('httpx' is the old "
+        "name of aiohttp)",
     )
     local_model_path: Path | None = Field(None, description="GGUF file for local/ models")
-    catalogue: dict[str, str] = Field(
-        default_factory=dict, description="priority -> model, e.g. {cost: openai/gpt-4o-mini}"
+    catalogue: str | dict[str, Any] | None = Field(
+        None,
+        description="model catalogue: a TOML file path or an inline TOML/JSON table "
+        "(format in contentgen.llm.catalogue)",
     )
     concurrency: int = Field(4, ge=1, le=512, description="jobs run at once")
     llm_timeout: float = Field(120.0, gt=0, description="seconds per LLM call")
     llm_retries: int = Field(3, ge=1, le=10, description="attempts per LLM call")
     retry_wait: float = Field(1.0, ge=0, description="first back-off between attempts, s")
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, description="consecutive failures that open a model's circuit"
+    )
+    breaker_reset: float = Field(
+        30.0, gt=0, description="seconds an open circuit waits before a trial call"
+    )
     rpm_limits: dict[str, int] = Field(
         default_factory=dict, description="model -> requests per minute"
     )

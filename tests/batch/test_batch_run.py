@@ -96,7 +96,8 @@ async def test_interrupted_run_resumes_without_paying_twice(tmp_path: Path) -> N
     out = tmp_path / "out"
     fake = FakeLLM()
     fake.enqueue("# A\n\nok text here.", "# B\n\nok text here.",
-                 ProviderError("HTTP 500", provider="openai", model="gpt-4o-mini"))  # fmt: skip
+                 ProviderError("HTTP 400", provider="openai", model="gpt-4o-mini",
+                               kind="bad_request"))  # fmt: skip
     stop = asyncio.Event()
 
     def stop_after_five(outcome: object, summary: object) -> None:

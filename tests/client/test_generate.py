@@ -62,13 +62,14 @@ async def test_title_is_generated_when_model_writes_none(cg: Client, fake: FakeL
 async def test_provider_error_leaves_job_failed_with_readable_error(
     cg: Client, fake: FakeLLM
 ) -> None:
-    fake.enqueue(ProviderError("HTTP 500 from openai after 3 attempts", provider="openai",
-                               model="gpt-4o-mini", attempts=3))  # fmt: skip
+    # a request the provider refuses (not retried; the router adds what was tried)
+    fake.enqueue(ProviderError("HTTP 400 from openai: bad request", provider="openai",
+                               model="gpt-4o-mini", kind="bad_request"))  # fmt: skip
     with pytest.raises(JobFailed) as info:
         await cg.generate(topic="Solar for offices")
     job = await cg.status(info.value.job_id)
     assert job.status is JobStatus.FAILED
-    assert job.error == "HTTP 500 from openai after 3 attempts"
+    assert job.error == "HTTP 400 from openai: bad request [1 attempt: openai/gpt-4o-mini x1]"
     assert job.result is None
 
 
@@ -111,7 +112,6 @@ async def test_default_client_is_created_with_a_default_strategy(cg: Client) -> 
 
 
 class _Counting:
-    long_form = True
 
     def __init__(self) -> None:
         self.running = 0
@@ -143,10 +143,10 @@ async def test_runner_bounds_concurrency(settings: Settings) -> None:
 
 
 async def test_small_models_write_section_by_section(cg: Client, fake: FakeLLM) -> None:
-    fake.long_form = False
+    # the catalogue writes the embedded model's pieces section by section
     fake.enqueue('"Solar Savings for Small Offices"', "Intro text here.", "Benefit text.",
                  "Start text.", "Closing text.")  # fmt: skip
-    job = await cg.generate(topic="Solar for offices")
+    job = await cg.generate(topic="Solar for offices", model="local/smollm2")
     assert job.result is not None
     assert fake.calls == 5  # title + the four default blog sections
     content = job.result.content

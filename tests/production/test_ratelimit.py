@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contentgen.llm.fake import FakeLLM
 from contentgen.production import ratelimit
-from contentgen.production.ratelimit import RateLimitedLLM, RateLimiter, RateLimits
+from contentgen.production.ratelimit import RateLimiter, RateLimits
 
 
 class Clock:
@@ -46,12 +45,11 @@ async def test_idle_time_is_not_banked_into_a_burst(clock: Clock) -> None:
     assert clock.sleeps == [1.0]
 
 
-async def test_only_models_with_a_limit_are_wrapped(clock: Clock) -> None:
+async def test_only_models_with_a_limit_wait(clock: Clock) -> None:
     limits = RateLimits({"openai/gpt-4o-mini": 30, "other": 0})
-    fake = FakeLLM(default="# T\n\ntext here now.")
-    wrapped = limits.wrap("openai/gpt-4o-mini", fake)
-    assert isinstance(wrapped, RateLimitedLLM)
-    assert limits.wrap("other", fake) is fake and limits.wrap("openai/gpt-4o", fake) is fake
-    await wrapped.complete("a", model="openai/gpt-4o-mini")
-    await wrapped.complete("b", model="openai/gpt-4o-mini")
-    assert clock.sleeps == [2.0] and fake.calls == 2
+    assert limits.limited("openai/gpt-4o-mini")
+    assert not limits.limited("other") and not limits.limited("openai/gpt-4o")
+    for model in ("openai/gpt-4o-mini", "other", "openai/gpt-4o", "openai/gpt-4o-mini"):
+        await limits.acquire(model)
+    assert clock.sleeps == [2.0]
+    assert limits.taken == {"openai/gpt-4o-mini": 2}

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from contentgen.batch.csv_input import Rejection
 from contentgen.batch.runner import ClientResolver, validated_rows
-from contentgen.llm.pricing import price_per_token
 from contentgen.production.writer import TOKENS_PER_WORD
 
 if TYPE_CHECKING:
@@ -71,14 +70,15 @@ async def estimate_file(
         ).model
         tokens_in = prompt_tokens(built.prompt)
         tokens_out = int(built.plan.target_words * TOKENS_PER_WORD)
-        prices = price_per_token(model)
+        catalogue = cg.router.catalogue
+        prices = catalogue.prices(catalogue.entry(model))
         client_name = resolver.names.get(request.client_id, str(request.client_id))
         est = result.by_client_model.setdefault((client_name, model), Estimate())
         est.rows += 1
         est.input_tokens += tokens_in
         est.output_tokens += tokens_out
         if prices is None:
-            est.priced &= model.startswith(("local/", "fake/"))
+            est.priced = False
         else:
-            est.cost += tokens_in * prices[0] + tokens_out * prices[1]
+            est.cost += prices.cost(tokens_in, tokens_out)
     return result

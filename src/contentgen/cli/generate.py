@@ -56,8 +56,7 @@ def generate(
         from contentgen.errors import JobFailed
 
         request = await cg.make_request(client, **fields)
-        choice = cg.choose_model(model=model, provider=provider, priority=priority)
-        cg.llms.check_available(choice.model)
+        choice = await cg.router.check(request)  # a missing key or extra fails here
         with err.status(f"Writing with {choice.model}…", spinner="dots"):
             job_id = await cg.submit(request)
             job = await cg.wait(job_id)

@@ -1,32 +1,67 @@
-"""`contentgen models`: which model a request would use, and why."""
+"""`contentgen models`: the catalogue, what is set, and which route each priority gives."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Any
 
 import typer
 
 from contentgen.cli.common import out, print_json
+from contentgen.models import Priority
+
+
+def _money(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
 
 
 def models(
-    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-    provider: Annotated[str | None, typer.Option("--provider")] = None,
-    priority: Annotated[str, typer.Option("--priority")] = "balanced",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A model to check.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this provider's models.")
+    ] = None,
+    priority: Annotated[
+        Priority | None, typer.Option("--priority", help="Show this priority's route only.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print it all as JSON.")] = False,
 ) -> None:
-    """Show the model that would be used and why (no call is made)."""
-    from contentgen.llm.registry import choose_model
+    """List the model catalogue (prices per 1M tokens, tier, p50, breaker) and the routes."""
+    from rich.table import Table
+
+    from contentgen.llm.describe import describe
+    from contentgen.llm.router import Router
     from contentgen.settings import Settings
 
-    settings = Settings()
-    choice = choose_model(settings, model=model, provider=provider, priority=priority)
-    catalogue = dict(settings.catalogue)
+    async def work() -> dict[str, Any]:
+        async with Router(Settings()) as router:
+            return await describe(router, priority=priority.value if priority else None,
+                                  model=model, provider=provider)  # fmt: skip
+
+    info = asyncio.run(work())
     if as_json:
-        print_json({"model": choice.model, "reason": choice.reason, "catalogue": catalogue})
+        print_json(info)
         return
-    out.print(f"[bold]{choice.model}[/bold]  ({choice.reason})")
-    for prio, name in sorted(catalogue.items()):
-        out.print(f"  catalogue {prio}: {name}")
-    if choice.model.startswith("local/"):
-        out.print("  embedded model: runs in-process, offline, cost 0 (extra 'local')")
+    table = Table("model", "provider", "key", "$/1M in", "$/1M out", "$/1M cached", "tier",
+                  "context", "mode", "p50 ms", "breaker", "usable")  # fmt: skip
+    for row in info["models"]:
+        key = "-" if row["key_variable"] is None else (
+            f"{row['key_variable']} {'set' if row['key_set'] else 'missing'}"
+        )  # fmt: skip
+        table.add_row(
+            row["model"], row["provider"], key, _money(row["price_in_per_1m"]),
+            _money(row["price_out_per_1m"]), _money(row["price_cached_in_per_1m"]),
+            str(row["tier"]), str(row["context_window"] or "?"), row["mode"],
+            str(row["p50_ms"] or "-"), row["breaker"], "yes" if row["usable"] else "no",
+        )  # fmt: skip
+    out.print(table, markup=False)
+    out.print("settings:", markup=False)
+    for name, value in info["settings"].items():
+        out.print(f"  {name} = {value if value is not None else '(not set)'}", markup=False)
+    out.print("routes (primary first, then fallbacks):", markup=False)
+    for name, route in info["routes"].items():
+        if route["error"]:
+            out.print(f"  {name}: none: {route['error']}", markup=False)
+        else:
+            out.print(f"  {name}: {' -> '.join(route['models'])}  ({route['reason']})",
+                      markup=False)  # fmt: skip
+    out.print(f"will use: {info['model'] or 'nothing'}  ({info['reason']})", markup=False)

@@ -23,7 +23,7 @@ from contentgen.client.setup_api import SetupApi
 from contentgen.errors import InvalidInput, JobFailed, JobNotFound
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM
-from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
+from contentgen.llm.router import Route, Router
 from contentgen.logs import get_logger
 from contentgen.models import (
     ContentRequest,
@@ -54,19 +54,19 @@ class Client(SetupApi):
         settings: Settings,
         storage: Storage,
         cache: Cache,
-        llms: BackendRegistry,
+        router: Router,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.cache = cache
-        self.llms = llms
+        self.router = router
         self.instructions = InstructionsModule(
             storage,
             cache,
             strategy_ttl=settings.strategy_cache_ttl,
             prompt_ttl=settings.prompt_cache_ttl,
         )
-        self.pipeline = Pipeline(settings, storage, self.instructions, llms)
+        self.pipeline = Pipeline(settings, storage, self.instructions, router)
         self.runner = JobRunner(self.pipeline, settings.concurrency)
         self._opened = False
 
@@ -96,7 +96,7 @@ class Client(SetupApi):
                 supabase_key=settings.supabase_key and settings.supabase_key.get_secret_value(),
             ),
             cache or open_cache(settings.cache_url),
-            BackendRegistry(settings, overrides=overrides),
+            Router(settings, overrides=overrides),
         )
 
     async def __aenter__(self) -> Self:
@@ -116,7 +116,7 @@ class Client(SetupApi):
             await self.runner.aclose()
             await self.instructions.drain()
         finally:
-            await self.llms.aclose()
+            await self.router.aclose()
             await self.cache.aclose()
             await self.storage.aclose()
             self._opened = False
@@ -139,6 +139,8 @@ class Client(SetupApi):
             request = await self.make_request(**fields)
         elif await self.storage.get_client(request.client_id) is None:
             await self.resolve_client(request.client_id)  # raises ClientNotFound
+        # A missing provider key or extra fails here, before a job exists (issue 7, point 6).
+        await self.router.check(request)
         job = await self.storage.create_job(Job(params=request))
         log.info("job_submitted", job_id=str(job.id), client_id=str(request.client_id))
         self.runner.schedule(job)
@@ -229,8 +231,9 @@ class Client(SetupApi):
     # models ---------------------------------------------------------------------------------
     def choose_model(
         self, *, model: str | None = None, provider: str | None = None, priority: str = "balanced"
-    ) -> ModelChoice:
-        return choose_model(self.settings, model=model, provider=provider, priority=priority)
+    ) -> Route:
+        """The route a request would take (``.model`` is its primary model, ``.reason`` why)."""
+        return self.router.route(model=model, provider=provider, priority=priority)
 
 
 async def _numbered(

@@ -1,7 +1,7 @@
-"""LLM backends behind one small protocol (``LLM``), and the choice between them.
+"""LLM backends behind one small protocol (``LLM``), and the router that chooses between them.
 
 Importing this package imports no backend: each name loads on first use, and each backend
-imports its heavy library (litellm, llama_cpp) on its first call.
+imports its heavy library (aiohttp, litellm, llama_cpp) on its first call.
 """
 
 from __future__ import annotations
@@ -10,37 +10,46 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contentgen.llm.base import LLM, Completion, CompletionParams
+    from contentgen.llm.base import LLM, Attempt, Completion, CompletionParams, ModelCall
+    from contentgen.llm.catalogue import Catalogue, ModelEntry, load_catalogue
     from contentgen.llm.fake import FakeLLM
     from contentgen.llm.litellm_backend import LiteLLMBackend
     from contentgen.llm.local_llama import LocalLlamaBackend
     from contentgen.llm.openai_compat import OpenAICompatBackend
-    from contentgen.llm.registry import BackendRegistry, ModelChoice, choose_model
+    from contentgen.llm.router import Route, Router
 
 _WHERE = {
     "LLM": "contentgen.llm.base",
+    "Attempt": "contentgen.llm.base",
     "Completion": "contentgen.llm.base",
     "CompletionParams": "contentgen.llm.base",
+    "ModelCall": "contentgen.llm.base",
+    "Catalogue": "contentgen.llm.catalogue",
+    "ModelEntry": "contentgen.llm.catalogue",
+    "load_catalogue": "contentgen.llm.catalogue",
     "FakeLLM": "contentgen.llm.fake",
     "LiteLLMBackend": "contentgen.llm.litellm_backend",
     "LocalLlamaBackend": "contentgen.llm.local_llama",
     "OpenAICompatBackend": "contentgen.llm.openai_compat",
-    "BackendRegistry": "contentgen.llm.registry",
-    "ModelChoice": "contentgen.llm.registry",
-    "choose_model": "contentgen.llm.registry",
+    "Route": "contentgen.llm.router",
+    "Router": "contentgen.llm.router",
 }
 
 __all__ = [
     "LLM",
-    "BackendRegistry",
+    "Attempt",
+    "Catalogue",
     "Completion",
     "CompletionParams",
     "FakeLLM",
     "LiteLLMBackend",
     "LocalLlamaBackend",
-    "ModelChoice",
+    "ModelCall",
+    "ModelEntry",
     "OpenAICompatBackend",
-    "choose_model",
+    "Route",
+    "Router",
+    "load_catalogue",
 ]
 
 

@@ -8,7 +8,10 @@
     assert llm.history == [("openai/gpt-4o-mini", "prompt")]
 
 Canned replies are used first, in order (an exception is raised instead of answering); then
-``default``; with no default it writes a deterministic Markdown article from the prompt.
+``default``; with no default it writes a deterministic Markdown article from the prompt. Like
+every backend it makes one attempt per call: a ``ProviderError`` it raises carries that
+attempt; an empty reply is raised as ``ProviderError(kind="empty")``. With ``on_text`` the
+reply is streamed word by word.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import time
 from collections import deque
 from collections.abc import Iterable
 
+from contentgen.errors import ProviderError
 from contentgen.llm import pricing
-from contentgen.llm.base import Completion, CompletionParams
+from contentgen.llm.base import Completion, CompletionParams, TextCallback, failed_attempt
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 _COMMON_WORDS = """
@@ -69,13 +73,14 @@ class FakeLLM:
         default: str | None = None,
         latency: float = 0.0,
         *,
-        long_form: bool = True,
+        finish_reason: str = "stop",
     ) -> None:
         self._queue: deque[str | BaseException] = deque(replies)
         self.default = default
         #: Seconds each call takes (simulated with ``asyncio.sleep``).
         self.latency = latency
-        self.long_form = long_form
+        #: The ``finish_reason`` of every answer (``"length"`` simulates a cut reply).
+        self.finish_reason = finish_reason
         #: ``(model, prompt)`` of every call, in order, failed ones included.
         self.history: list[tuple[str, str]] = []
         self.closed = False
@@ -95,15 +100,24 @@ class FakeLLM:
         return len(self._queue)
 
     async def complete(
-        self, prompt: str, *, model: str, params: CompletionParams | None = None
+        self,
+        prompt: str,
+        *,
+        model: str,
+        params: CompletionParams | None = None,
+        on_text: TextCallback | None = None,
     ) -> Completion:
         started = time.perf_counter()
         self.history.append((model, prompt))
+        provider = model.split("/", 1)[0] if "/" in model else "fake"
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         if self._queue:
             item = self._queue.popleft()
             if isinstance(item, BaseException):
+                if isinstance(item, ProviderError) and not item.attempts:
+                    ms = round((time.perf_counter() - started) * 1000)
+                    item.attempts = (failed_attempt(item.provider, item.model, item.message, ms),)
                 raise item
             text = item
         elif self.default is not None:
@@ -111,14 +125,26 @@ class FakeLLM:
         else:
             text = article_from_prompt(prompt)
         input_tokens, output_tokens = len(prompt.split()), len(text.split())
+        cost = pricing.cost(model, input_tokens, output_tokens)
+        ms = round((time.perf_counter() - started) * 1000)
+        if not text.strip():
+            message = f"{model}: empty content"
+            attempt = failed_attempt(provider, model, message, ms, input_tokens=input_tokens,
+                                     cost=cost, finish_reason=self.finish_reason)  # fmt: skip
+            raise ProviderError(message, provider=provider, model=model, kind="empty",
+                                attempts=(attempt,))  # fmt: skip
+        if on_text is not None:
+            for i, word in enumerate(text.split(" ")):
+                on_text(word if i == 0 else " " + word)
         return Completion(
             text=text,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost=pricing.cost(model, input_tokens, output_tokens),
-            latency_ms=round((time.perf_counter() - started) * 1000),
-            provider=model.split("/", 1)[0] if "/" in model else "fake",
+            cost=cost,
+            latency_ms=ms,
+            provider=provider,
             model=model,
+            finish_reason=self.finish_reason,
         )
 
     async def aclose(self) -> None:

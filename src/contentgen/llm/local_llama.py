@@ -8,7 +8,8 @@ simonw/llm. ``llama_cpp`` is imported on first use. Model strings:
 - ``local/PATH.gguf``: that file (``local//abs/path.gguf`` for an absolute path).
 
 A small model cannot write a structured article in one go (MEASUREMENTS.md: no headings and a
-repetition loop), so ``long_form`` is False and the pipeline asks for one section at a time.
+repetition loop), so the catalogue gives it ``mode = "sections"`` and the writer asks for one
+section at a time. With ``on_text`` the reply is streamed from llama.cpp's generator thread.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from typing import Any
 
 from contentgen.errors import ConfigurationError, MissingExtra, ProviderError
 from contentgen.llm._packages import find_spec, package_dirs
-from contentgen.llm.base import Completion, CompletionParams, logged_completion
+from contentgen.llm.base import (
+    Completion,
+    CompletionParams,
+    TextCallback,
+    failed_attempt,
+    logged_completion,
+)
 from contentgen.logs import get_logger
 from contentgen.settings import EMBEDDED_MODEL, Settings
 
@@ -33,6 +40,8 @@ N_CTX = 2048
 N_THREADS = 2
 #: Discourages the loops small models fall into.
 REPEAT_PENALTY = 1.3
+#: Tokens SmolLM2's chat template adds around one user message (role markers, newlines).
+CHAT_TEMPLATE_TOKENS = 9
 DEFAULT_NAMES = ("", "smollm2", EMBEDDED_MODEL.split("/", 1)[1])
 MODEL_HINT = "or set CONTENTGEN_MODEL, e.g. openai/gpt-4o-mini"
 
@@ -129,8 +138,6 @@ def _import_llama_cpp() -> Any:
 class LocalLlamaBackend:
     """An ``LLM`` running a GGUF model in-process; one model load per file, reused."""
 
-    long_form = False
-
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._models: dict[Path, Any] = {}
@@ -157,39 +164,86 @@ class LocalLlamaBackend:
         )
         return llama
 
-    def _generate(self, path: Path, prompt: str, max_tokens: int, temperature: float) -> Any:
+    def _model(self, path: Path) -> Any:
         llama = self._models.get(path)
         if llama is None:
             llama = self._models[path] = self._load(path)
-        return llama.create_chat_completion(
-            messages=[{"role": "user", "content": prompt}],
-            max_tokens=max_tokens,
-            temperature=temperature,
-            repeat_penalty=REPEAT_PENALTY,
-        )
+        return llama
+
+    def _generate(
+        self, path: Path, prompt: str, max_tokens: int, temperature: float,
+        emit: TextCallback | None,
+    ) -> tuple[str, int, int, str | None]:  # fmt: skip
+        """``(text, prompt_tokens, completion_tokens, finish_reason)``, in a worker thread."""
+        llama = self._model(path)
+        messages = [{"role": "user", "content": prompt}]
+        options = {"max_tokens": max_tokens, "temperature": temperature,
+                   "repeat_penalty": REPEAT_PENALTY}  # fmt: skip
+        if emit is None:
+            response = llama.create_chat_completion(messages=messages, **options)
+            choice = response["choices"][0]
+            usage = response.get("usage") or {}
+            text = str(choice["message"].get("content") or "")
+            prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            output_tokens = int(usage.get("completion_tokens") or 0)
+            return text, prompt_tokens, output_tokens, choice.get("finish_reason")
+        # llama.cpp's stream carries no usage: count. Each chunk is one generated token; the
+        # prompt is tokenized as the chat template formats it.
+        parts: list[str] = []
+        chunks, finish = 0, None
+        for chunk in llama.create_chat_completion(messages=messages, stream=True, **options):
+            choice = chunk["choices"][0]
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                parts.append(delta)
+                emit(delta)
+            if "content" in (choice.get("delta") or {}):
+                chunks += 1
+            finish = choice.get("finish_reason") or finish
+        return "".join(parts), _prompt_tokens(llama, prompt), chunks, finish
 
     async def complete(
-        self, prompt: str, *, model: str, params: CompletionParams | None = None
+        self,
+        prompt: str,
+        *,
+        model: str,
+        params: CompletionParams | None = None,
+        on_text: TextCallback | None = None,
     ) -> Completion:
         params = params or CompletionParams()
         path = resolve_model_path(self._settings, model)
         max_tokens = params.max_tokens or self._settings.local_max_tokens
-        started = time.perf_counter()
+        emit: TextCallback | None = None
+        if on_text is not None:
+            loop = asyncio.get_running_loop()
+            callback = on_text
+
+            def emit(delta: str) -> None:
+                loop.call_soon_threadsafe(callback, delta)
+
         async with self._lock:
+            if path not in self._models:  # loading is not generating: not in the latency
+                await asyncio.to_thread(self._model, path)
+            started = time.perf_counter()
             try:
-                response = await asyncio.to_thread(
-                    self._generate, path, prompt, max_tokens, params.temperature
+                text, input_tokens, output_tokens, finish = await asyncio.to_thread(
+                    self._generate, path, prompt, max_tokens, params.temperature, emit
                 )
             except (ValueError, RuntimeError) as exc:
                 # e.g. "Requested tokens (...) exceed context window of 2048"
+                message = f"{model}: local generation failed: {exc}"
+                ms = round((time.perf_counter() - started) * 1000)
                 raise ProviderError(
-                    f"{model}: local generation failed: {exc}", provider="local", model=model
-                ) from exc
+                    message, provider="local", model=model, kind="bad_request",
+                    attempts=(failed_attempt("local", model, message, ms),),
+                ) from exc  # fmt: skip
         latency_ms = round((time.perf_counter() - started) * 1000)
-        text = str(response["choices"][0]["message"].get("content") or "")
-        usage = response.get("usage") or {}
-        input_tokens = int(usage.get("prompt_tokens") or 0)
-        output_tokens = int(usage.get("completion_tokens") or 0)
+        if not text.strip():
+            message = f"{model}: the embedded model returned empty content"
+            attempt = failed_attempt("local", model, message, latency_ms,
+                                     input_tokens=input_tokens, finish_reason=finish)  # fmt: skip
+            raise ProviderError(message, provider="local", model=model, kind="empty",
+                                attempts=(attempt,))  # fmt: skip
         return logged_completion(
             "local",
             Completion(
@@ -200,8 +254,16 @@ class LocalLlamaBackend:
                 latency_ms=latency_ms,
                 provider="local",
                 model=model,
+                finish_reason=finish,
             ),
         )
+
+    async def warm(self, model: str) -> None:
+        """Load the model now, not during a timed generation."""
+        path = resolve_model_path(self._settings, model)
+        async with self._lock:
+            if path not in self._models:
+                await asyncio.to_thread(self._model, path)
 
     async def aclose(self) -> None:
         async with self._lock:
@@ -210,3 +272,12 @@ class LocalLlamaBackend:
                 close = getattr(llama, "close", None)
                 if callable(close):
                     await asyncio.to_thread(close)
+
+
+def _prompt_tokens(llama: Any, prompt: str) -> int:
+    """Prompt tokens of a one-message chat: the prompt's tokens plus the few the chat template
+    adds around it (``CHAT_TEMPLATE_TOKENS``; the embedded model costs 0 either way)."""
+    try:
+        return len(llama.tokenize(prompt.encode("utf-8"), add_bos=True)) + CHAT_TEMPLATE_TOKENS
+    except Exception:  # tokenizer trouble must not fail a finished generation
+        return max(1, len(prompt) // 4)

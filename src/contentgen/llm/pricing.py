@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +49,83 @@ def price_map() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in data.items() if isinstance(v, dict)}
 
 
-def _entry_prices(entry: dict[str, Any]) -> tuple[float, float] | None:
-    input_cost = entry.get("input_cost_per_token")
-    output_cost = entry.get("output_cost_per_token")
-    if not isinstance(input_cost, int | float) or not isinstance(output_cost, int | float):
+@dataclass(frozen=True)
+class Prices:
+    """USD per token. ``cached_input``/``reasoning`` None: billed as plain input/output."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+    reasoning: float | None = None
+
+    def cost(
+        self, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
+    ) -> float:  # fmt: skip
+        """Cost of one call as providers bill it (and as litellm computes it): cached tokens
+        are part of ``input_tokens`` and reasoning tokens part of ``output_tokens``; each is
+        billed at its own price when there is one."""
+        cached = min(max(cached_tokens, 0), input_tokens) if self.cached_input is not None else 0
+        reasoning = (
+            min(max(reasoning_tokens, 0), output_tokens) if self.reasoning is not None else 0
+        )
+        total = (input_tokens - cached) * self.input + (output_tokens - reasoning) * self.output
+        if cached:
+            assert self.cached_input is not None
+            total += cached * self.cached_input
+        if reasoning:
+            assert self.reasoning is not None
+            total += reasoning * self.reasoning
+        return total
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _entry_prices(entry: dict[str, Any]) -> Prices | None:
+    input_cost = _number(entry.get("input_cost_per_token"))
+    output_cost = _number(entry.get("output_cost_per_token"))
+    if input_cost is None or output_cost is None:
         return None
-    return float(input_cost), float(output_cost)
+    return Prices(
+        input_cost,
+        output_cost,
+        _number(entry.get("cache_read_input_token_cost")),
+        _number(entry.get("output_cost_per_reasoning_token")),
+    )
+
+
+def _candidates(model: str) -> list[str]:
+    names = [model]
+    if "/" in model:
+        names.append(model.split("/", 1)[1])
+    return names
+
+
+def table_entry(model: str) -> dict[str, Any] | None:
+    """litellm's table entry for ``model`` (full string first, then without the prefix)."""
+    table = price_map()
+    for name in _candidates(model):
+        entry = table.get(name)
+        if entry is not None:
+            return entry
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def prices(model: str) -> Prices | None:
+    """The per-token prices of ``model`` in litellm's table; None when unknown or free."""
+    if model.startswith(FREE_PREFIXES):
+        return None
+    table = price_map()
+    for name in _candidates(model):
+        entry = table.get(name)
+        if entry is not None:
+            found = _entry_prices(entry)
+            if found is not None:
+                return found
+    return None
 
 
 def price_per_token(model: str) -> tuple[float, float] | None:
@@ -62,25 +134,19 @@ def price_per_token(model: str) -> tuple[float, float] | None:
     Accepts ``openai/gpt-4o-mini`` and ``gpt-4o-mini``: the full string is tried first, then
     the part after the first ``/``.
     """
+    found = prices(model)
+    return None if found is None else (found.input, found.output)
+
+
+def cost(
+    model: str, input_tokens: int, output_tokens: int, cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> float | None:  # fmt: skip
+    """USD cost of one call by litellm's table: 0.0 for ``local/`` and ``fake/`` models, None
+    when the price is unknown (never a silent 0)."""
     if model.startswith(FREE_PREFIXES):
-        return None
-    table = price_map()
-    candidates = [model]
-    if "/" in model:
-        candidates.append(model.split("/", 1)[1])
-    for name in candidates:
-        entry = table.get(name)
-        if entry is not None:
-            prices = _entry_prices(entry)
-            if prices is not None:
-                return prices
-    return None
-
-
-def cost(model: str, input_tokens: int, output_tokens: int) -> float:
-    """USD cost of one call; 0.0 for unknown, ``local/`` and ``fake/`` models."""
-    prices = price_per_token(model)
-    if prices is None:
         return 0.0
-    input_price, output_price = prices
-    return input_tokens * input_price + output_tokens * output_price
+    found = prices(model)
+    if found is None:
+        return None
+    return found.cost(input_tokens, output_tokens, cached_tokens, reasoning_tokens)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
-from contentgen.llm.registry import BackendRegistry, choose_model
+from contentgen.llm.base import Attempt
+from contentgen.llm.router import Router
 from contentgen.logs import get_logger
 from contentgen.models import (
     ContentResult,
@@ -28,7 +28,6 @@ from contentgen.production.analysis import (
     make_title,
     word_count,
 )
-from contentgen.production.ratelimit import BoundedLLM, RateLimits
 from contentgen.production.writer import write_piece
 from contentgen.settings import Settings
 from contentgen.storage.base import Storage
@@ -53,13 +52,12 @@ class Pipeline:
         settings: Settings,
         storage: Storage,
         instructions: InstructionsModule,
-        llms: BackendRegistry,
+        router: Router,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.instructions = instructions
-        self.llms = llms
-        self.limits = RateLimits(settings.rpm_limits)
+        self.router = router
 
     async def run(self, job: Job, setup: EffectiveSetup | None = None) -> Job:
         """Run a pending job to completed or failed; never raises for a job-level error.
@@ -70,7 +68,7 @@ class Pipeline:
         try:
             built = await self.instructions.build(request.prompt_request(), setup)
         except Exception as exc:
-            return await self._fail(job.id, exc)
+            return await self._fail(job, exc)
         if not await self.storage.start_job(
             job.id, built.metadata.strategy_version, built.metadata.template_version
         ):
@@ -109,34 +107,29 @@ class Pipeline:
         The second half of ``run``; a batch calls it for jobs it stored already started, with
         ``call_slots`` bounding the model calls in flight across its jobs."""
         request = job.params
-        choice = choose_model(
-            self.settings, model=request.model, provider=request.llm_provider,
-            priority=request.priority.value,
-        )  # fmt: skip
-        started = time.perf_counter()
+        attempts: list[Attempt] = []
         try:
-            llm = self.limits.wrap(choice.model, self.llms.get(choice.model))
-            if call_slots is not None:
-                llm = BoundedLLM(llm, call_slots)
-            text, calls = await write_piece(
-                llm, choice.model, built, request.topic, local_cap=self.settings.local_max_tokens
-            )
+            # Chooses the route and warms its backend (imports, model load) before the clock
+            # starts: generation_time_ms is the generation.
+            await self.router.check(request)
+            call = self.router.bind(request, slots=call_slots)
+            started = time.perf_counter()
+            text, calls = await write_piece(call, built, request.topic, attempts_sink=attempts)
         except Exception as exc:
-            return await self._fail(job.id, exc)
+            return await self._fail(job, exc, attempts)
         elapsed_ms = int((time.perf_counter() - started) * 1000)
         title = first_heading(text) or make_title(request.topic)
         content = drop_repeats(ensure_title(text, title))
         words = word_count(content)
         used = keywords_used(content, built.plan.keywords)
         last = calls[-1]
-        usage = [
-            LlmUsage(
-                job_id=job.id, client_id=job.client_id, provider=c.provider, model=c.model,
-                input_tokens=c.input_tokens, output_tokens=c.output_tokens, cost=c.cost,
-                latency_ms=c.latency_ms,
-            )
-            for c in calls
-        ]  # fmt: skip
+        usage = usage_rows(job, attempts)
+        notes = str(check_compliance(content, built.plan, words, used))
+        if any(c.finish_reason == "length" for c in calls):
+            notes += "; truncated: the model stopped at its output limit (finish_reason=length)"
+        if any(a.cost is None for a in attempts):
+            notes += "; cost unknown: no price for " + ", ".join(
+                sorted({a.model for a in attempts if a.cost is None}))
         result = ContentResult(
             content=content,
             title=title,
@@ -145,13 +138,13 @@ class Pipeline:
                 keywords_used=used,
                 llm_provider=last.provider,
                 model=last.model,
-                generation_cost=round(sum(c.cost for c in calls), 10),
+                generation_cost=round(sum(a.cost or 0.0 for a in attempts), 10),
                 generation_time_ms=elapsed_ms,
                 token_usage=TokenUsage(
-                    input=sum(c.input_tokens for c in calls),
-                    output=sum(c.output_tokens for c in calls),
+                    input=sum(a.input_tokens for a in attempts),
+                    output=sum(a.output_tokens for a in attempts),
                 ),
-                seo_notes=str(check_compliance(content, built.plan, words, used)),
+                seo_notes=notes,
             ),
         )
         done = await self.storage.complete_job(job.id, result, usage)
@@ -159,7 +152,24 @@ class Pipeline:
                  cost=result.metadata.generation_cost, duration_ms=elapsed_ms)  # fmt: skip
         return done
 
-    async def _fail(self, job_id: uuid.UUID, exc: BaseException) -> Job:
+    async def _fail(
+        self, job: Job, exc: BaseException, attempts: list[Attempt] | None = None
+    ) -> Job:
         error = readable_error(exc)
-        log.warning("content_request_failed", job_id=str(job_id), error=error)
-        return await self.storage.fail_job(job_id, error, [])
+        log.warning("content_request_failed", job_id=str(job.id), error=error)
+        return await self.storage.fail_job(job.id, error, usage_rows(job, attempts or []))
+
+
+def usage_rows(job: Job, attempts: list[Attempt]) -> list[LlmUsage]:
+    """One usage row per provider attempt, failed ones included (issue 7, point 5).
+
+    A price the catalogue does not know is stored as 0.0 until storage keeps NULL costs
+    (``cost_nanos``); the result's ``seo_notes`` says the cost is unknown."""
+    return [
+        LlmUsage(
+            job_id=job.id, client_id=job.client_id, provider=a.provider, model=a.model,
+            input_tokens=a.input_tokens, output_tokens=a.output_tokens,
+            cost=a.cost if a.cost is not None else 0.0, latency_ms=a.latency_ms,
+        )
+        for a in attempts
+    ]  # fmt: skip

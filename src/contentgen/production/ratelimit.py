@@ -1,12 +1,11 @@
-"""Limits on model calls, as ``LLM`` wrappers: requests per minute per model (setting
-``rpm_limits``) and calls in flight (a batch's ``--concurrency``)."""
+"""Requests per minute per model (setting ``rpm_limits``), taken by the router before every
+attempt: a retry or a fallback waits its turn like a first call does."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-
-from contentgen.llm.base import LLM, Completion, CompletionParams
+from collections import Counter
 
 
 class RateLimiter:
@@ -26,47 +25,20 @@ class RateLimiter:
             await asyncio.sleep(wait)
 
 
-class RateLimitedLLM:
-    def __init__(self, inner: LLM, limiter: RateLimiter) -> None:
-        self.inner = inner
-        self.limiter = limiter
-        self.long_form = inner.long_form
-
-    async def complete(
-        self, prompt: str, *, model: str, params: CompletionParams | None = None
-    ) -> Completion:
-        await self.limiter.acquire()
-        return await self.inner.complete(prompt, model=model, params=params)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 class RateLimits:
     """One limiter per model named in the settings; other models are not limited."""
 
     def __init__(self, rpm_limits: dict[str, int]) -> None:
         self._limiters = {m: RateLimiter(rpm) for m, rpm in rpm_limits.items() if rpm > 0}
+        #: Turns taken per model (limited models only): one per attempt.
+        self.taken: Counter[str] = Counter()
 
-    def wrap(self, model: str, llm: LLM) -> LLM:
+    def limited(self, model: str) -> bool:
+        return model in self._limiters
+
+    async def acquire(self, model: str) -> None:
+        """Wait for ``model``'s next turn (at once for a model without a limit)."""
         limiter = self._limiters.get(model)
-        return llm if limiter is None else RateLimitedLLM(llm, limiter)
-
-
-class BoundedLLM:
-    """Holds one of ``slots`` during each call: bounds calls in flight, while the work around
-    the calls (prompts, storage, analysis) runs outside the bound."""
-
-    def __init__(self, inner: LLM, slots: asyncio.Semaphore) -> None:
-        self.inner = inner
-        self.slots = slots
-        self.long_form = inner.long_form
-
-    async def complete(
-        self, prompt: str, *, model: str, params: CompletionParams | None = None
-    ) -> Completion:
-        async with self.slots:
-            return await self.inner.complete(prompt, model=model, params=params)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        if limiter is not None:
+            self.taken[model] += 1
+            await limiter.acquire()

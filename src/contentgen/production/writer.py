@@ -1,17 +1,20 @@
 """Turn a built prompt into a Markdown piece with an LLM.
 
 Capable models write the whole piece from the IM's prompt in one call. Small embedded models
-(``long_form = False``) lose structure and loop on long outputs, so for them the structure and
-length come from here: a title call, then one call per section of the plan, each carrying the
-client's full instructions.
+(``call.mode == "sections"``, from the catalogue) lose structure and loop on long outputs, so
+for them the structure and length come from here: a title call, then one call per section of
+the plan, each carrying the client's full instructions. Every provider attempt of every call
+is appended to ``attempts_sink`` as it happens, so a failure half-way still records what was
+paid.
 """
 
 from __future__ import annotations
 
 import re
 
+from contentgen.errors import ProviderError
 from contentgen.instructions.builder import BuiltPrompt
-from contentgen.llm.base import LLM, Completion, CompletionParams
+from contentgen.llm.base import Attempt, Completion, ModelCall
 from contentgen.production.analysis import drop_repeats, make_title
 
 TOKENS_PER_WORD = 1.4
@@ -23,17 +26,28 @@ def _max_tokens(words: int, cap: int | None = None) -> int:
     return min(tokens, cap) if cap else tokens
 
 
+async def _call(
+    call: ModelCall, prompt: str, max_tokens: int, sink: list[Attempt]
+) -> Completion:
+    try:
+        done = await call(prompt, max_tokens=max_tokens)
+    except ProviderError as exc:
+        sink.extend(exc.attempts)
+        raise
+    sink.extend(done.attempts or (done.as_attempt(),))
+    return done
+
+
 async def write_piece(
-    llm: LLM, model: str, built: BuiltPrompt, topic: str, *, local_cap: int
+    call: ModelCall, built: BuiltPrompt, topic: str, *, attempts_sink: list[Attempt]
 ) -> tuple[str, list[Completion]]:
     """Return the Markdown text and the completions that produced it (one per call)."""
     plan = built.plan
-    if llm.long_form or not plan.sections:
-        cap = None if llm.long_form else local_cap
-        params = CompletionParams(max_tokens=_max_tokens(plan.max_words, cap))
-        done = await llm.complete(built.prompt, model=model, params=params)
+    if call.mode == "single" or not plan.sections:
+        tokens = _max_tokens(plan.max_words, call.max_output_tokens)
+        done = await _call(call, built.prompt, tokens, attempts_sink)
         return done.text, [done]
-    return await _write_by_section(llm, model, built, topic, local_cap)
+    return await _write_by_section(call, built, topic, attempts_sink)
 
 
 _TAG = re.compile(r"</?\s*[a-zA-Z][^>\n]*>?")
@@ -78,7 +92,7 @@ def _clean_section(text: str) -> str:
 
 
 async def _write_by_section(
-    llm: LLM, model: str, built: BuiltPrompt, topic: str, local_cap: int
+    call: ModelCall, built: BuiltPrompt, topic: str, sink: list[Attempt]
 ) -> tuple[str, list[Completion]]:
     plan = built.plan
     calls: list[Completion] = []
@@ -86,7 +100,7 @@ async def _write_by_section(
         f"{built.prompt}\n\nFirst, give only the title of this piece about {topic}: "
         "one line, no quotes, at most 12 words."
     )
-    done = await llm.complete(title_prompt, model=model, params=CompletionParams(max_tokens=32))
+    done = await _call(call, title_prompt, 32, sink)
     calls.append(done)
     title = _clean_title(done.text, topic)
     per_section = max(40, plan.target_words // max(1, len(plan.sections)))
@@ -97,8 +111,7 @@ async def _write_by_section(
             f"\"{section}\": about {per_section} words of plain paragraphs, no heading, "
             "no title, do not repeat yourself."
         )
-        params = CompletionParams(max_tokens=_max_tokens(per_section, local_cap))
-        done = await llm.complete(prompt, model=model, params=params)
+        done = await _call(call, prompt, _max_tokens(per_section, call.max_output_tokens), sink)
         calls.append(done)
         body = _clean_section(done.text)
         parts.append(f"## {section}\n\n{body}" if body else f"## {section}")

@@ -1,16 +1,25 @@
 """A small OpenAI-compatible HTTP server for tests and benchmarks.
 
-Plain ``asyncio.start_server`` and HTTP/1.1 with keep-alive: it answers
-``POST /v1/chat/completions`` (and ``/chat/completions``) with a real ``chat.completion``
-JSON body, and ``GET /v1/models``. It can wait a fixed ``delay`` before answering, reply with a
-fixed text (default: a Markdown article built from the prompt), report fixed usage (default:
-word counts), and answer the next N requests with an OpenAI-style error::
+Plain ``asyncio.start_server`` and HTTP/1.1 with keep-alive (https with ``tls=``): it answers
+``POST /v1/chat/completions`` (and ``/chat/completions``) with a real ``chat.completion`` JSON
+body, or with server-sent ``chat.completion.chunk`` events when the request says ``stream``
+(a last chunk with ``usage`` when ``stream_options.include_usage``, then ``[DONE]``), and
+``GET /v1/models``. It can wait a fixed ``delay`` before answering, reply with a fixed text
+(default: a Markdown article built from the prompt), report fixed usage (default: word
+counts; ``cached_tokens``/``reasoning_tokens`` in the usage details), and inject the faults a
+real service shows, for the next N requests or for one model only::
 
     async with FakeOpenAIServer(delay=0.05) as server:
         settings = Settings(api_base=server.base_url, retry_wait=0)
-        server.fail_next(2, 500)
+        server.fail_next(2, 500)                    # HTTP errors (OpenAI-style error body)
+        server.fail_next(1, 429, retry_after=1)     # with a Retry-After header
+        server.hang_next(1)                         # no answer (a client timeout)
+        server.malformed_next(1)                    # 200 with a body that is not JSON
+        server.empty_next(1)                        # 200 with empty content
+        server.truncate_next(1)                     # finish_reason "length", text cut
+        server.fail_model("gpt-4o", 500)            # every request for that model fails
         ...
-        assert server.requests == 3
+        assert server.requests == 3 and server.requests_by_model["gpt-4o-mini"] == 3
 
 For synchronous tests (Typer's ``CliRunner``) ``run_in_thread()`` runs it on its own event
 loop in a daemon thread. As a process, for benchmarks::
@@ -23,13 +32,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from contentgen.llm.fake import article_from_prompt
 
@@ -63,14 +73,49 @@ _ERROR_KINDS = {
 _MAX_BODY = 16 * 1024 * 1024
 
 
+FaultKind = Literal["status", "hang", "malformed", "empty", "length"]
+
+
 @dataclass(frozen=True)
-class _Failure:
-    status: int
-    message: str
+class _Fault:
+    kind: FaultKind
+    status: int = 200
+    message: str = ""
+    retry_after: float | None = None
+    model: str | None = None  # None: any model
+    seconds: float = 0.0
 
 
 class _BadRequest(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    payload: bytes
+    headers: str = ""  # extra header lines, each ending in CRLF
+    events: list[bytes] | None = None  # server-sent events instead of a body
+
+
+def _events(completion: dict[str, Any], include_usage: bool) -> list[bytes]:
+    """A completion as ``chat.completion.chunk`` events, as OpenAI streams it."""
+    choice = completion["choices"][0]
+    base = {k: completion[k] for k in ("id", "created", "model", "system_fingerprint")}
+    base["object"] = "chat.completion.chunk"
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return _dump(body)
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    words = choice["message"]["content"].split(" ")
+    events += [chunk({"content": w if i == 0 else " " + w}) for i, w in enumerate(words) if w]
+    events.append(chunk({}, choice["finish_reason"]))
+    if include_usage:
+        events.append(_dump({**base, "choices": [], "usage": completion["usage"]}))
+    events.append(b"[DONE]")
+    return events
 
 
 class FakeOpenAIServer:
@@ -85,8 +130,13 @@ class FakeOpenAIServer:
         reply: str | ReplyFn | None = None,
         usage: tuple[int, int] | None = None,
         models: tuple[str, ...] = ("gpt-4o-mini",),
+        tls: ssl.SSLContext | None = None,
+        reuse_port: bool = False,
+        cached_tokens: int = 0,
+        reasoning_tokens: int = 0,
     ) -> None:
         self.host = host
+        self.tls = tls
         self.port = port
         #: Seconds to wait before each answer (may be changed while running).
         self.delay = delay
@@ -95,12 +145,20 @@ class FakeOpenAIServer:
         #: Fixed ``(prompt_tokens, completion_tokens)``; None: word counts.
         self.usage = usage
         self.models = models
+        self.reuse_port = reuse_port
+        #: Reported in ``usage.prompt_tokens_details`` / ``completion_tokens_details``.
+        self.cached_tokens = cached_tokens
+        self.reasoning_tokens = reasoning_tokens
         #: Number of HTTP requests answered or failed (any path).
         self.requests = 0
+        #: Chat requests per requested model name, faults included.
+        self.requests_by_model: Counter[str] = Counter()
+        #: Models whose every request fails with this status (``fail_model``).
+        self.failing_models: dict[str, int] = {}
         #: JSON body and headers (lower-cased names) of the last chat request.
         self.last_request: dict[str, Any] | None = None
         self.last_headers: dict[str, str] = {}
-        self._failures: deque[_Failure] = deque()
+        self._faults: deque[_Fault] = deque()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._ids = 0
@@ -112,12 +170,14 @@ class FakeOpenAIServer:
         """``http://HOST:PORT/v1``; valid once started."""
         if self._server is None:
             raise RuntimeError("FakeOpenAIServer is not started")
-        return f"http://{self.host}:{self.port}/v1"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}/v1"
 
     async def start(self) -> str:
         """Listen (``port=0`` picks a free port) and return the base URL."""
         self._server = await asyncio.start_server(
-            self._handle, self.host, self.port, reuse_address=True, backlog=1024
+            self._handle, self.host, self.port, reuse_address=True, backlog=1024, ssl=self.tls,
+            reuse_port=self.reuse_port or None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.base_url
@@ -146,11 +206,51 @@ class FakeOpenAIServer:
     ) -> None:
         await self.stop()
 
-    def fail_next(self, n: int, status: int = 500, message: str | None = None) -> None:
-        """Answer the next ``n`` chat requests with HTTP ``status`` and an OpenAI error body."""
+    def fail_next(
+        self, n: int, status: int = 500, message: str | None = None, *,
+        retry_after: float | None = None, model: str | None = None,
+    ) -> None:  # fmt: skip
+        """Answer the next ``n`` chat requests (for ``model``, or any) with HTTP ``status`` and
+        an OpenAI error body; ``retry_after`` adds a ``Retry-After`` header (seconds)."""
         text = message or f"The server had an error while processing your request ({status})"
-        for _ in range(n):
-            self._failures.append(_Failure(status, text))
+        self._add(n, _Fault("status", status, text, retry_after, model))
+
+    def hang_next(self, n: int, seconds: float = 3600.0, *, model: str | None = None) -> None:
+        """Do not answer the next ``n`` chat requests for ``seconds`` (clients time out)."""
+        self._add(n, _Fault("hang", model=model, seconds=seconds))
+
+    def malformed_next(self, n: int, *, model: str | None = None) -> None:
+        """Answer the next ``n`` chat requests with status 200 and a body that is not JSON."""
+        self._add(n, _Fault("malformed", model=model))
+
+    def empty_next(self, n: int, *, model: str | None = None) -> None:
+        """Answer the next ``n`` chat requests with empty content (finish_reason "stop")."""
+        self._add(n, _Fault("empty", model=model))
+
+    def truncate_next(self, n: int, *, model: str | None = None) -> None:
+        """Cut the next ``n`` replies short with finish_reason "length" (as at max_tokens)."""
+        self._add(n, _Fault("length", model=model))
+
+    def fail_model(self, model: str, status: int = 500) -> None:
+        """Fail every request for ``model`` with ``status`` until ``clear_faults``."""
+        self.failing_models[model] = status
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self.failing_models.clear()
+
+    def _add(self, n: int, fault: _Fault) -> None:
+        self._faults.extend([fault] * n)
+
+    def _take_fault(self, model: str) -> _Fault | None:
+        status = self.failing_models.get(model)
+        if status is not None:
+            return _Fault("status", status, f"model {model} is failing ({status})")
+        for fault in self._faults:
+            if fault.model is None or fault.model == model:
+                self._faults.remove(fault)
+                return fault
+        return None
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -168,13 +268,17 @@ class FakeOpenAIServer:
                     method, path, headers = _parse_head(head)
                     body = await _read_body(reader, headers)
                 except _BadRequest as exc:
-                    self._write(writer, 400, _error_body(400, str(exc)), keep_alive=False)
+                    self._write(writer, 400, _error_body(400, str(exc)), keep_alive=False, extra="")
                     await writer.drain()
                     return
                 keep_alive = headers.get("connection", "").lower() != "close"
-                status, payload = await self._respond(method, path, headers, body)
-                self._write(writer, status, payload, keep_alive=keep_alive)
-                await writer.drain()
+                reply = await self._respond(method, path, headers, body)
+                if reply.events is not None:
+                    await self._write_events(writer, reply, keep_alive=keep_alive)
+                else:
+                    self._write(writer, reply.status, reply.payload, keep_alive=keep_alive,
+                                extra=reply.headers)  # fmt: skip
+                    await writer.drain()
                 if not keep_alive:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -189,37 +293,50 @@ class FakeOpenAIServer:
 
     async def _respond(
         self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
+    ) -> _Reply:
         self.requests += 1
         path = path.split("?", 1)[0].rstrip("/")
         if path in ("/v1/models", "/models"):
             if method != "GET":
-                return 405, _error_body(405, f"{method} not allowed on {path}")
+                return _Reply(405, _error_body(405, f"{method} not allowed on {path}"))
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "contentgen"}
                 for m in self.models
             ]
-            return 200, _dump({"object": "list", "data": data})
+            return _Reply(200, _dump({"object": "list", "data": data}))
         if path not in ("/v1/chat/completions", "/chat/completions"):
-            return 404, _error_body(404, f"Unknown path {path}")
+            return _Reply(404, _error_body(404, f"Unknown path {path}"))
         if method != "POST":
-            return 405, _error_body(405, f"{method} not allowed on {path}")
+            return _Reply(405, _error_body(405, f"{method} not allowed on {path}"))
         try:
             request = json.loads(body)
             if not isinstance(request, dict):
                 raise ValueError("body is not a JSON object")
         except ValueError as exc:
-            return 400, _error_body(400, f"Invalid JSON body: {exc}")
+            return _Reply(400, _error_body(400, f"Invalid JSON body: {exc}"))
         self.last_request = request
         self.last_headers = headers
+        model = str(request.get("model", "unknown"))
+        self.requests_by_model[model] += 1
+        fault = self._take_fault(model)
         if self.delay > 0:
             await asyncio.sleep(self.delay)
-        if self._failures:
-            failure = self._failures.popleft()
-            return failure.status, _error_body(failure.status, failure.message)
-        return 200, _dump(self._completion(request))
+        if fault is not None and fault.kind == "hang":
+            await asyncio.sleep(fault.seconds)
+        if fault is not None and fault.kind == "status":
+            extra = ""
+            if fault.retry_after is not None:
+                extra = f"Retry-After: {fault.retry_after:g}\r\n"
+            return _Reply(fault.status, _error_body(fault.status, fault.message), extra)
+        if fault is not None and fault.kind == "malformed":
+            return _Reply(200, b"<html><body>502 Bad Gateway (upstream)</body></html>")
+        completion = self._completion(request, fault.kind if fault is not None else None)
+        if request.get("stream"):
+            options = request.get("stream_options") or {}
+            return _Reply(200, b"", events=_events(completion, bool(options.get("include_usage"))))
+        return _Reply(200, _dump(completion))
 
-    def _completion(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _completion(self, request: dict[str, Any], fault: FaultKind | None) -> dict[str, Any]:
         prompt = _prompt_text(request.get("messages"))
         if self.reply is None:
             text = article_from_prompt(prompt)
@@ -227,6 +344,12 @@ class FakeOpenAIServer:
             text = self.reply
         else:
             text = self.reply(prompt)
+        finish = "stop"
+        if fault == "empty":
+            text = ""
+        elif fault == "length":
+            words = text.split(" ")
+            text, finish = " ".join(words[: max(1, len(words) // 2)]), "length"
         if self.usage is not None:
             prompt_tokens, completion_tokens = self.usage
         else:
@@ -243,23 +366,42 @@ class FakeOpenAIServer:
                     "index": 0,
                     "message": {"role": "assistant", "content": text},
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": finish,
                 }
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+                "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
             },
         }
 
-    @staticmethod
-    def _write(
-        writer: asyncio.StreamWriter, status: int, payload: bytes, *, keep_alive: bool
+    async def _write_events(
+        self, writer: asyncio.StreamWriter, reply: _Reply, *, keep_alive: bool
     ) -> None:
         head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
+        )
+        writer.write(head.encode("ascii"))
+        for event in reply.events or ():
+            data = b"data: " + event + b"\n\n"
+            writer.write(f"{len(data):x}\r\n".encode("ascii") + data + b"\r\n")
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    @staticmethod
+    def _write(
+        writer: asyncio.StreamWriter, status: int, payload: bytes, *, keep_alive: bool, extra: str
+    ) -> None:
+        kind = "application/json" if payload[:1] in (b"{", b"[") else "text/html"
+        head = (
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {kind}\r\n{extra}"
             f"Content-Length: {len(payload)}\r\n"
             f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
         )

@@ -1,25 +1,52 @@
 """Command line of the fake OpenAI-compatible server:
-``python -m contentgen.testing.openai_server --port N --delay 0.05`` (benchmarks run it as a
-separate process)."""
+``python -m contentgen.testing.openai_server --port N --delay 0.05 [--processes K]``
+(benchmarks run it as separate processes).
+
+``--processes K`` serves one port from K processes (``SO_REUSEPORT``: the kernel spreads the
+connections), so a benchmark measures the client, not one busy server process.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import ssl
+import subprocess
+import sys
 
 from contentgen.testing.openai_server import FakeOpenAIServer
 
 
-async def _serve(host: str, port: int, delay: float, reply: str | None) -> None:
-    server = FakeOpenAIServer(host=host, port=port, delay=delay, reply=reply)
+async def _serve(args: argparse.Namespace, tls: ssl.SSLContext | None) -> None:
+    reuse_port = args.processes > 1 or args.reuse_port
+    server = FakeOpenAIServer(host=args.host, port=args.port, delay=args.delay, reply=args.reply,
+                              tls=tls, reuse_port=reuse_port)  # fmt: skip
     url = await server.start()
-    # A command-line entry point: say where it listens so a benchmark script can connect.
-    print(f"listening on {url}", flush=True)
+    children = [_child(args, server.port) for _ in range(args.processes - 1)]
     try:
+        # A command-line entry point: say where it listens so a benchmark script can connect.
+        print(f"listening on {url}", flush=True)
         await asyncio.Event().wait()
     finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait()
         await server.stop()
+
+
+def _child(args: argparse.Namespace, port: int) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "contentgen.testing.openai_server", "--host", args.host,
+               "--port", str(port), "--delay", str(args.delay), "--reuse-port"]  # fmt: skip
+    if args.reply is not None:
+        command += ["--reply", args.reply]
+    if args.certfile:
+        command += ["--certfile", args.certfile, "--keyfile", args.keyfile]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    child.stdout.readline()  # "listening on ...": it is accepting
+    return child
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,6 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--reply", default=None, help="fixed reply text (default: an article)")
+    parser.add_argument("--certfile", default=None, help="serve https with this PEM chain")
+    parser.add_argument("--keyfile", default=None, help="the certificate's private key")
+    parser.add_argument("--processes", type=int, default=1, help="processes serving the port")
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    tls = None
+    if args.certfile:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.certfile, args.keyfile)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port, args.delay, args.reply))
+        asyncio.run(_serve(args, tls))
