@@ -29,12 +29,17 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contentgen.errors import ConfigurationError, MissingExtra
 from contentgen.logs import get_logger
 
+if TYPE_CHECKING:
+    from contentgen.llm.base import CompletionParams
+    from contentgen.settings import Settings
+
 WINDOW = 60  # seconds
+DEFAULT_OUTPUT = 1024  # tokens reserved for the answer when the call sets no max_tokens
 MIN_SLEEP = 0.05
 
 log = get_logger(__name__)
@@ -142,3 +147,19 @@ class SharedRateLimits:
 
     async def aclose(self) -> None:
         """Nothing to release: limits' storages close their pools on garbage collection."""
+
+
+def estimate_tokens(prompt: str, params: CompletionParams | None) -> int:
+    """A generous token estimate to reserve (about 4 characters a token, plus the answer's cap);
+    ``settle`` refunds what the call did not use."""
+    cap = params.max_tokens if params is not None and params.max_tokens else DEFAULT_OUTPUT
+    return len(prompt) // 4 + 1 + cap
+
+
+def shared_limits_from(settings: Settings) -> SharedRateLimits | None:
+    """The limits to use instead of the per-process rpm spacing: when ``rate_limit_url`` is set
+    (every worker shares rpm and tpm) or ``tpm_limits`` are (per process); else None."""
+    url = settings.rate_limit_url.strip()
+    if not url and not settings.tpm_limits:
+        return None
+    return SharedRateLimits(settings.rpm_limits, settings.tpm_limits, url=url or None)
