@@ -1,0 +1,164 @@
+"""Scaling out: jobs/s through a shared database with 1, 2 and 4 worker processes.
+
+Run: python benchmarks/scaling.py [--jobs 1000] [--concurrency 16] [--slow-jobs 2000]
+
+1. An instant fake provider (its own process): jobs/s through PostgreSQL at 1, 2 and 4 worker
+   processes, and the same through SQLite when its backend has the lease protocol.
+2. 2,000 jobs with a provider answering in 50 ms across 4 workers: wall time vs the ideal
+   (jobs x 50 ms / total concurrency).
+
+Everything is local: a throwaway PostgreSQL (contentgen.testing.postgres_server), the fake
+OpenAI-compatible server, and worker processes that claim with leases, call the provider through
+the Router and finish each job with its usage row. The clock runs from the workers' start until
+the database counts every job completed. On a 2-core machine the worker processes, PostgreSQL
+and the provider share the cores: more workers than cores measure contention, not capacity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from contentgen.models import Client, ContentRequest, ContentType, Job
+from contentgen.storage.factory import open_storage
+from contentgen.testing.postgres_server import PostgresServer
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = ROOT / "tests" / "postgres" / "queue_worker.py"
+
+
+def start_provider(delay: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0",
+         "--delay", str(delay), "--reply", "# Title\n\nBody of the article."],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    return proc, line.rsplit(" ", 1)[1]
+
+
+async def seed(url: str, n: int) -> None:
+    async with open_storage(url) as storage:
+        client = await storage.add_client(Client(name="Bench"))
+        params = ContentRequest(topic="Scaling out a job queue", content_type=ContentType.BLOG,
+                                client_id=client.id)  # fmt: skip
+        jobs = [Job(params=params) for _ in range(n)]
+        sem = asyncio.Semaphore(8)
+
+        async def one(job: Job) -> None:
+            async with sem:
+                await storage.create_job(job)
+
+        await asyncio.gather(*(one(j) for j in jobs))
+
+
+async def completed(url: str) -> int:
+    async with open_storage(url, listen=False) as storage:
+        from contentgen.models import JobFilter, JobStatus
+
+        found = await storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=10**6))
+        return len(found)
+
+
+def run_workers(url: str, api: str, workers: int, concurrency: int, jobs: int,
+                home: Path) -> float:  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTGEN_")}
+    env.update({"CONTENTGEN_DATABASE_URL": url, "CONTENTGEN_API_BASE": api,
+                "CONTENTGEN_API_KEY": "sk-bench", "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
+                "CONTENTGEN_HOME": str(home), "CONTENTGEN_DATABASE_POOL_SIZE":
+                str(concurrency + 4)})  # fmt: skip
+    started = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, str(WORKER), "--concurrency", str(concurrency),
+                               "--idle-exit", "1"], env=env, stderr=subprocess.DEVNULL)
+             for _ in range(workers)]  # fmt: skip
+    try:
+        for proc in procs:
+            proc.wait(timeout=900)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    # the workers idle 1 s before they exit: take the last completion from the database
+    done_at = asyncio.run(last_completion(url))
+    count = asyncio.run(completed(url))
+    if count != jobs:
+        sys.exit(f"expected {jobs} completed jobs, got {count}")
+    return done_at - started
+
+
+async def last_completion(url: str) -> float:
+    """perf_counter() time of the newest job update (converted from the database clock)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        age = await conn.fetchval(
+            "SELECT extract(epoch FROM clock_timestamp() - max(updated_at)) FROM jobs"
+        )
+    finally:
+        await conn.close()
+    return time.perf_counter() - float(age)
+
+
+def sqlite_supported() -> bool:
+    from contentgen.storage.sqlite import SqliteStorage
+
+    return hasattr(SqliteStorage, "claim_jobs")
+
+
+def measure(pg: PostgresServer | None, tmp: Path, api: str, workers: int, concurrency: int,
+            jobs: int) -> float:  # fmt: skip
+    if pg is None:
+        url = f"sqlite:///{tmp / f'bench-{workers}-{time.monotonic_ns()}.db'}"
+    else:
+        url = pg.create_database()
+    asyncio.run(seed(url, jobs))
+    return run_workers(url, api, workers, concurrency, jobs, tmp / "home")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16, help="jobs in flight per worker")
+    parser.add_argument("--slow-jobs", type=int, default=2000)
+    parser.add_argument("--delay", type=float, default=0.05)
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp_dir, PostgresServer.start() as pg:
+        tmp = Path(tmp_dir)
+        instant, api = start_provider(0.0)
+        try:
+            backends: list[tuple[str, PostgresServer | None]] = [("postgresql", pg)]
+            if sqlite_supported():
+                backends.append(("sqlite", None))
+            for name, server in backends:
+                for workers in (1, 2, 4):
+                    wall = measure(server, tmp, api, workers, args.concurrency, args.jobs)
+                    results[f"{name} x{workers}"] = args.jobs / wall
+                    print(f"{name:10} {workers} worker(s): {args.jobs / wall:7.1f} jobs/s "
+                          f"({args.jobs} jobs in {wall:.2f} s)", flush=True)  # fmt: skip
+            if not sqlite_supported():
+                print("sqlite: skipped (SqliteStorage has no claim_jobs on this branch yet)")
+        finally:
+            instant.terminate()
+        slow, api = start_provider(args.delay)
+        try:
+            wall = measure(pg, tmp, api, 4, args.concurrency, args.slow_jobs)
+        finally:
+            slow.terminate()
+        ideal = args.slow_jobs * args.delay / (4 * args.concurrency)
+        print(f"postgresql 4 workers x {args.concurrency} in flight, {args.slow_jobs} jobs, "
+              f"{args.delay * 1000:.0f} ms provider: {wall:.2f} s (ideal {ideal:.2f} s, "
+              f"{wall / ideal:.2f}x)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
