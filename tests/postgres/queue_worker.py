@@ -23,7 +23,7 @@ from typing import Any
 from contentgen.llm.router import Router
 from contentgen.models import ContentResult, JobStatus, LlmUsage, ResultMetadata, TokenUsage
 from contentgen.settings import Settings
-from contentgen.storage._lease import ClaimedJob
+from contentgen.storage.base import ClaimedJob
 from contentgen.storage.factory import open_storage
 
 

@@ -132,7 +132,7 @@ async def test_cancel_fences_the_runner_and_retry_starts_afresh(
     retried = await pg.retry_job(job.id)
     assert retried.status is JobStatus.PENDING
     (again,) = await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=1)
-    assert again.lease.attempt == 1 and again.lease.token == 2
+    assert again.lease.attempt == 2 and again.lease.token == 2  # retry: a fresh budget
     done = await pg.finish_job(again.lease, status=JobStatus.COMPLETED, result=make_result())
     assert done is not None
     with pytest.raises(Conflict):

@@ -189,7 +189,7 @@ class Client(SetupApi):
         return job
 
     async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
-        return await self.storage.list_jobs(filt or JobFilter(**fields))
+        return (await self.storage.list_jobs(filt or JobFilter(**fields))).jobs
 
     async def batch(
         self,

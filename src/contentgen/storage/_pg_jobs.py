@@ -13,18 +13,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from contentgen.errors import ClientNotFound, InvalidInput, JobNotFound
-from contentgen.models import ContentResult, Job, JobFilter, JobStatus, LlmUsage
+from contentgen.models import (
+    ContentResult,
+    Job,
+    JobAttempt,
+    JobFilter,
+    JobPage,
+    JobStatus,
+    LlmUsage,
+)
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
-from contentgen.storage._lease import ClaimedJob, Lease
-from contentgen.storage._pg_rows import JOB_COLS, USAGE_COLS, aware
+from contentgen.storage._pg_rows import ATTEMPT_COLS, JOB_COLS, USAGE_COLS, aware
 from contentgen.storage._pg_setup import constraint, integrity_error, is_integrity
+from contentgen.storage.base import ClaimedJob, Lease
 
 Conn = Any  # asyncpg.Connection
-FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 async def create_job(conn: Conn, job: Job) -> Job:
+    if job.status is not JobStatus.PENDING:
+        raise checks.not_pending(job)
     try:
         await conn.execute(
             f"INSERT INTO jobs ({JOB_COLS}) "
@@ -84,15 +93,23 @@ def _where(filt: JobFilter) -> tuple[str, list[Any]]:
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
-async def list_jobs(conn: Conn, filt: JobFilter) -> list[Job]:
+async def list_jobs(conn: Conn, filt: JobFilter) -> JobPage:
     where, params = _where(filt)
-    params.append(max(filt.limit, 0))
+    if filt.cursor is not None:
+        params.append(checks.parse_cursor(filt.cursor))
+        where += (" AND " if where else " WHERE ") + f"seq < ${len(params)}"
+    limit = max(filt.limit, 0)
+    params.append(limit + 1)  # one more tells whether there is a next page
     found = await conn.fetch(
-        f"SELECT {JOB_COLS} FROM jobs{where} ORDER BY created_at DESC, seq DESC "
-        f"LIMIT ${len(params)}",
+        f"SELECT {JOB_COLS}, seq FROM jobs{where} ORDER BY seq DESC LIMIT ${len(params)}",
         *params,
     )
-    return [rows.job_from(r) for r in found]
+    page = found[:limit]
+    more = len(found) > limit and bool(page)
+    return JobPage(
+        jobs=[rows.job_from(r) for r in page],
+        next_cursor=checks.make_cursor(page[-1]["seq"]) if more else None,
+    )
 
 
 async def count_jobs(conn: Conn, client_id: uuid.UUID) -> int:
@@ -123,8 +140,7 @@ async def claim_jobs(
     max_attempts: int,
     job_id: uuid.UUID | None = None,
 ) -> list[ClaimedJob]:
-    if limit <= 0:
-        return []
+    checks.check_lease_args(limit, lease_seconds, max_attempts)
     found = await conn.fetch(
         "SELECT * FROM contentgen_claim_jobs($1, $2, $3, $4, $5)",
         holder, limit, float(lease_seconds), max_attempts, job_id,
@@ -133,6 +149,7 @@ async def claim_jobs(
 
 
 async def heartbeat(conn: Conn, lease: Lease, lease_seconds: float) -> Lease | None:
+    checks.check_lease_args(1, lease_seconds, 1)
     row = await conn.fetchrow(
         "SELECT * FROM contentgen_heartbeat($1, $2, $3)",
         lease.job_id, lease.token, float(lease_seconds),
@@ -151,11 +168,7 @@ def finish_args(
     client_id: uuid.UUID | None,
 ) -> list[Any]:
     """Checked arguments of ``contentgen_finish_job`` (shared with SupabaseStorage)."""
-    if status not in FINISHED:
-        raise InvalidInput(
-            f"status: a job finishes as completed, failed or cancelled, not {status.value}",
-            field="status",
-        )
+    checks.check_finish(status, result is not None, error)
     if client_id is not None:
         checks.check_usage(lease.job_id, client_id, list(usage))
     else:
@@ -211,63 +224,8 @@ async def retry_job(conn: Conn, job_id: uuid.UUID) -> Job:
     return rows.job_from(row)
 
 
-# the pre-lease protocol of main (until the storage branch removes it) ----------
-async def start_job(
-    conn: Conn, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-) -> bool:
-    status = await conn.execute(
-        "UPDATE jobs SET status = 'in_progress', strategy_version = $1, template_version = $2, "
-        "updated_at = clock_timestamp() WHERE id = $3 AND status = 'pending'",
-        strategy_version, template_version, job_id,
-    )  # fmt: skip
-    if status == "UPDATE 1":
-        return True
-    await _status(conn, job_id)
-    return False
-
-
-async def end_job(
-    conn: Conn,
-    job_id: uuid.UUID,
-    status: JobStatus,
-    result: ContentResult | None,
-    error: str | None,
-    usage: list[LlmUsage],
-) -> Job:
-    allowed = ["in_progress"] if status is JobStatus.COMPLETED else ["pending", "in_progress"]
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            "UPDATE jobs SET status = $1, result = coalesce($2::jsonb, result), error = $3, "
-            f"updated_at = clock_timestamp() WHERE id = $4 AND status = ANY($5::text[]) "
-            f"RETURNING {JOB_COLS}",
-            status.value, None if result is None else result.model_dump_json(), error,
-            job_id, allowed,
-        )  # fmt: skip
-        if row is None:
-            action = "completed" if status is JobStatus.COMPLETED else "failed"
-            raise checks.wrong_state(job_id, await _status(conn, job_id), action)
-        job = rows.job_from(row)
-        checks.check_usage(job.id, job.client_id, usage)
-        docs = json.dumps([rows.usage_doc(u) for u in usage])
-        try:
-            await conn.execute(
-                "INSERT INTO llm_usage (id, job_id, client_id, provider, model, input_tokens, "
-                "output_tokens, cost_nanos, latency_ms, created_at) "
-                "SELECT id, job_id, client_id, provider, model, input_tokens, output_tokens, "
-                "cost_nanos, latency_ms, created_at "
-                "FROM jsonb_populate_recordset(NULL::llm_usage, $1::jsonb)",
-                docs,
-            )
-        except Exception as exc:
-            if is_integrity(exc) and constraint(exc)[0] == "unique":
-                raise checks.duplicate("usage row", usage[0].id if usage else "") from exc
-            raise
-    return job
-
-
-async def requeue_stale(conn: Conn) -> int:
-    status: str = await conn.execute(
-        "UPDATE jobs SET status = 'pending', updated_at = clock_timestamp() "
-        "WHERE status = 'in_progress'"
+async def job_attempts(conn: Conn, job_id: uuid.UUID) -> list[JobAttempt]:
+    found = await conn.fetch(
+        f"SELECT {ATTEMPT_COLS} FROM job_attempts WHERE job_id = $1 ORDER BY token", job_id
     )
-    return int(status.rsplit(" ", 1)[1])
+    return [rows.attempt_from(r) for r in found]

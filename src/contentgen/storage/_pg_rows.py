@@ -23,6 +23,7 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobStatus,
     LlmUsage,
     PromptJob,
@@ -34,7 +35,7 @@ from contentgen.models import (
     StrategyConfig,
     StrategyHistoryEntry,
 )
-from contentgen.storage._lease import ClaimedJob, Lease
+from contentgen.storage.base import ClaimedJob, Lease
 
 Row = Mapping[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -47,6 +48,7 @@ USAGE_COLS = (
     "id, job_id, client_id, provider, model, input_tokens, output_tokens, cost_nanos, "
     "latency_ms, created_at"
 )
+ATTEMPT_COLS = "job_id, token, attempt, holder, claimed_at, ended_at, outcome, error"
 NANOS = Decimal(1_000_000_000)
 
 
@@ -227,4 +229,17 @@ def prompt_job_from(r: Row) -> PromptJob:
         error=r["error"],
         created_at=_ts(r["created_at"]),
         updated_at=_ts(r["updated_at"]),
+    )
+
+
+def attempt_from(r: Row) -> JobAttempt:
+    return JobAttempt(
+        job_id=_uuid(r["job_id"]),
+        token=int(r["token"]),
+        attempt=int(r["attempt"]),
+        holder=r["holder"],
+        claimed_at=_ts(r["claimed_at"]),
+        ended_at=None if r["ended_at"] is None else _ts(r["ended_at"]),
+        outcome=r["outcome"],
+        error=r["error"],
     )

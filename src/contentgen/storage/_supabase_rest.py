@@ -92,11 +92,15 @@ class Rest:
         order: list[str] = (),  # type: ignore[assignment]
         limit: int | None = None,
         ranges: dict[str, tuple[str, str]] | None = None,
+        below: dict[str, Any] | None = None,
         **where: Any,
     ) -> Rows:
         query = self._filter(self._client.from_(table).select(columns), where)
         for column, (low, high) in (ranges or {}).items():
             query = query.gte(column, low).lte(column, high)
+        for column, value in (below or {}).items():
+            if value is not None:
+                query = query.lt(column, _value(value))
         for key in order:
             query = query.order(key.lstrip("-"), desc=key.startswith("-"))
         if limit is not None:

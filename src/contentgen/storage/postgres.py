@@ -27,7 +27,9 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobFilter,
+    JobPage,
     JobStatus,
     LlmUsage,
     PromptJob,
@@ -40,7 +42,7 @@ from contentgen.models import (
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_jobs as jobs
 from contentgen.storage import _pg_setup as setup
-from contentgen.storage._lease import ClaimedJob, Lease
+from contentgen.storage.base import ClaimedJob, Lease
 from contentgen.storage.postgres_conn import (
     create_pool,
     describe,
@@ -234,7 +236,7 @@ class PostgresStorage:
     async def find_job_by_key(self, key: str) -> Job | None:
         return await self._run(lambda c: jobs.find_job_by_key(c, key))
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
         return await self._run(lambda c: jobs.list_jobs(c, filt))
 
     async def count_jobs(self, client_id: uuid.UUID) -> int:
@@ -288,28 +290,8 @@ class PostgresStorage:
     async def retry_job(self, job_id: uuid.UUID) -> Job:
         return await self._run(lambda c: jobs.retry_job(c, job_id))
 
-    # the pre-lease protocol (until the storage branch removes it) ----------
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
-        return await self._run(
-            lambda c: jobs.start_job(c, job_id, strategy_version, template_version)
-        )
-
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        return await self._run(
-            lambda c: jobs.end_job(c, job_id, JobStatus.COMPLETED, result, None, usage)
-        )
-
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        return await self._run(
-            lambda c: jobs.end_job(c, job_id, JobStatus.FAILED, None, error, usage)
-        )
-
-    async def requeue_stale(self) -> int:
-        return await self._run(jobs.requeue_stale)
+    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
+        return await self._run(lambda c: jobs.job_attempts(c, job_id))
 
     # prompt jobs ----------
     async def save_prompt_job(self, job: PromptJob) -> PromptJob:

@@ -19,7 +19,6 @@ running migrations (``contentgen db migrate``), and the lowest claim latency.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Sequence
 from typing import Any, Self
@@ -31,7 +30,9 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobFilter,
+    JobPage,
     JobStatus,
     LlmUsage,
     PromptJob,
@@ -40,20 +41,26 @@ from contentgen.models import (
     Strategy,
     StrategyConfig,
     StrategyHistoryEntry,
-    utcnow,
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
-from contentgen.storage._lease import ClaimedJob, Lease
 from contentgen.storage._pg_jobs import finish_args
 from contentgen.storage._pg_rows import aware
 from contentgen.storage._rows import name_key
 from contentgen.storage._supabase_rest import Rest, api_error
+from contentgen.storage.base import ClaimedJob, Lease
 
-_UUID_PREFIX = re.compile(r"^[0-9a-f]{1,8}(-[0-9a-f]{0,4}){0,3}(-[0-9a-f]{0,12})?$")
 _ZERO = "00000000-0000-0000-0000-000000000000"
 _JOB_COLS = rows.JOB_COLS.replace(" ", "")
 _USAGE_COLS = rows.USAGE_COLS.replace(" ", "")
+
+
+def _is_uuid_prefix(text: str) -> bool:
+    """Is ``text`` the start of a canonical UUID (hex digits, dashes at 8, 13, 18, 23)?"""
+    return len(text) <= len(_ZERO) and all(
+        (c == "-") if z == "-" else (c in "0123456789abcdef")
+        for c, z in zip(text, _ZERO, strict=False)
+    )
 
 
 def _j(model: Any) -> Any:
@@ -297,6 +304,8 @@ class SupabaseStorage:
 
     # jobs ----------------------------------------------------------------------------------------
     async def create_job(self, job: Job) -> Job:
+        if job.status is not JobStatus.PENDING:
+            raise checks.not_pending(job)
         doc = {"id": str(job.id), "client_id": str(job.client_id), "status": job.status.value,
                "params": _j(job.params), "result": _j(job.result), "error": job.error,
                "strategy_version": job.strategy_version,
@@ -319,10 +328,10 @@ class SupabaseStorage:
 
     async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
         prefix = prefix.lower()
-        if not _UUID_PREFIX.match(prefix) or len(prefix) > len(_ZERO):
+        if not _is_uuid_prefix(prefix):
             return []
-        low = prefix + _ZERO[len(prefix):]
-        high = prefix + _ZERO[len(prefix):].replace("0", "f")
+        low = prefix + _ZERO[len(prefix) :]
+        high = prefix + _ZERO[len(prefix) :].replace("0", "f")
         found = await self.rest.select("jobs", _JOB_COLS, order=["seq"], limit=limit,
                                        ranges={"id": (low, high)})  # fmt: skip
         return [rows.job_from(r) for r in found]
@@ -332,7 +341,7 @@ class SupabaseStorage:
                                        limit=1, request_key=key)  # fmt: skip
         return rows.job_from(found[0]) if found else None
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
         where: dict[str, Any] = {}
         if filt.client_id is not None:
             where["client_id"] = filt.client_id
@@ -342,11 +351,16 @@ class SupabaseStorage:
             where["strategy_version"] = filt.strategy_version
         if filt.template_version is not None:
             where["template_version"] = filt.template_version
-        if filt.limit <= 0:
-            return []
-        found = await self.rest.select("jobs", _JOB_COLS, order=["-created_at", "-seq"],
-                                       limit=filt.limit, **where)  # fmt: skip
-        return [rows.job_from(r) for r in found]
+        before = None if filt.cursor is None else checks.parse_cursor(filt.cursor)
+        limit = max(filt.limit, 0)
+        found = await self.rest.select("jobs", _JOB_COLS + ",seq", order=["-seq"],
+                                       limit=limit + 1, below={"seq": before}, **where)  # fmt: skip
+        page = found[:limit]
+        more = len(found) > limit and bool(page)
+        return JobPage(
+            jobs=[rows.job_from(r) for r in page],
+            next_cursor=checks.make_cursor(int(page[-1]["seq"])) if more else None,
+        )
 
     async def count_jobs(self, client_id: uuid.UUID) -> int:
         return await self.rest.count("jobs", client_id=client_id)
@@ -366,8 +380,7 @@ class SupabaseStorage:
         max_attempts: int,
         job_id: uuid.UUID | None = None,
     ) -> list[ClaimedJob]:
-        if limit <= 0:
-            return []
+        checks.check_lease_args(limit, lease_seconds, max_attempts)
         found = await self.rest.rpc("contentgen_claim_jobs", {
             "p_holder": holder, "p_limit": limit, "p_lease_seconds": float(lease_seconds),
             "p_max_attempts": max_attempts, "p_job_id": None if job_id is None else str(job_id),
@@ -375,6 +388,7 @@ class SupabaseStorage:
         return [rows.claimed_from(r) for r in found]
 
     async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        checks.check_lease_args(1, lease_seconds, 1)
         found = await self.rest.rpc("contentgen_heartbeat", {
             "p_job_id": str(lease.job_id), "p_token": lease.token,
             "p_lease_seconds": float(lease_seconds),
@@ -432,63 +446,16 @@ class SupabaseStorage:
             raise checks.wrong_state(job_id, await self._status(job_id), "cancelled")
         return rows.job_from(found[0])
 
+    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
+        found = await self.rest.select("job_attempts", rows.ATTEMPT_COLS.replace(" ", ""),
+                                       order=["token"], job_id=job_id)  # fmt: skip
+        return [rows.attempt_from(r) for r in found]
+
     async def retry_job(self, job_id: uuid.UUID) -> Job:
         found = await self.rest.rpc("contentgen_retry_job", {"p_job_id": str(job_id)})
         if not found:
             raise checks.wrong_state(job_id, await self._status(job_id), "retried")
         return rows.job_from(found[0])
-
-    # the pre-lease protocol (until the storage branch removes it) ----------
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
-        changed = await self.rest.update("jobs", {
-            "status": "in_progress", "strategy_version": strategy_version,
-            "template_version": template_version, "updated_at": _ts(utcnow()),
-        }, id=job_id, status="pending")  # fmt: skip
-        if changed:
-            return True
-        await self._status(job_id)
-        return False
-
-    async def _end(self, job_id: uuid.UUID, status: JobStatus, result: ContentResult | None,
-                   error: str | None, usage: list[LlmUsage]) -> Job:  # fmt: skip
-        """Legacy (non-leased) completion: checks first, then usage rows, then the job row."""
-        allowed = ["in_progress"] if status is JobStatus.COMPLETED else ["pending", "in_progress"]
-        action = "completed" if status is JobStatus.COMPLETED else "failed"
-        job = await self.get_job(job_id)
-        if job is None or job.status.value not in allowed:
-            raise checks.wrong_state(job_id, await self._status(job_id), action)
-        checks.check_usage(job.id, job.client_id, usage)
-        ids = [u.id for u in usage]
-        if len(set(ids)) != len(ids) or (
-            ids and await self.rest.select("llm_usage", "id", id=[str(i) for i in ids])
-        ):
-            raise checks.duplicate("usage row", "in this batch")
-        doc: dict[str, Any] = {"status": status.value, "error": error,
-                               "updated_at": _ts(utcnow())}  # fmt: skip
-        if result is not None:
-            doc["result"] = _j(result)
-        if usage:
-            await self.rest.insert("llm_usage", [rows.usage_doc(u) for u in usage])
-        changed = await self.rest.update("jobs", doc, id=job_id, status=allowed)
-        if not changed:
-            raise checks.wrong_state(job_id, await self._status(job_id), action)
-        return rows.job_from(changed[0])
-
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        return await self._end(job_id, JobStatus.COMPLETED, result, None, usage)
-
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        return await self._end(job_id, JobStatus.FAILED, None, error, usage)
-
-    async def requeue_stale(self) -> int:
-        changed = await self.rest.update("jobs", {"status": "pending",
-                                                  "updated_at": _ts(utcnow())},
-                                         status="in_progress")  # fmt: skip
-        return len(changed)
 
     # prompt jobs ---------------------------------------------------------------------------------
     async def save_prompt_job(self, job: PromptJob) -> PromptJob:
@@ -502,4 +469,3 @@ class SupabaseStorage:
     async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None:
         found = await self.rest.select("prompt_jobs", "*", id=job_id)
         return rows.prompt_job_from(found[0]) if found else None
-

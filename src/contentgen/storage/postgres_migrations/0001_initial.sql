@@ -98,16 +98,34 @@ CREATE INDEX jobs_strategy_version ON jobs (strategy_version);
 CREATE INDEX jobs_request_key ON jobs (request_key, seq);
 
 -- One row per job that was ever claimed: who holds it, until when, with which fencing token.
+-- `token` only grows; `attempt` counts claims (a released claim is given back);
+-- `attempt_base` is `attempt` when the job was last retried, so `attempt - attempt_base` is
+-- what counts against max_attempts.
 CREATE TABLE job_leases (
     job_id        uuid PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
     holder        text NOT NULL,
     token         bigint NOT NULL,
     attempt       integer NOT NULL,
-    claimed_at    timestamptz NOT NULL,
-    heartbeat_at  timestamptz NOT NULL,
-    expires_at    timestamptz NOT NULL
+    attempt_base  integer NOT NULL DEFAULT 0,
+    expires_at    timestamptz NOT NULL,
+    renewed_at    timestamptz NOT NULL
 );
 CREATE INDEX job_leases_expires ON job_leases (expires_at);
+
+-- The history of every claim, kept across retries. outcome: NULL while running, then
+-- completed | failed | cancelled | released | lost.
+CREATE TABLE job_attempts (
+    job_id      uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    token       bigint NOT NULL,
+    attempt     integer NOT NULL,
+    holder      text NOT NULL,
+    claimed_at  timestamptz NOT NULL,
+    ended_at    timestamptz,
+    outcome     text,
+    error       text,
+    PRIMARY KEY (job_id, token)
+);
+CREATE INDEX job_attempts_running ON job_attempts (job_id) WHERE outcome IS NULL;
 
 -- No foreign key on client_id: a prompt job that failed because its client does not exist
 -- is still recorded so that its status can be read.

@@ -17,10 +17,19 @@ CREATE TRIGGER jobs_notify_status AFTER UPDATE OF status ON jobs
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION contentgen_notify_job();
 
+-- Close the running attempt of a job (there is at most one).
+CREATE FUNCTION contentgen_end_attempt(p_job_id uuid, p_outcome text, p_error text,
+                                       p_at timestamptz) RETURNS void
+LANGUAGE sql AS $$
+    UPDATE job_attempts SET outcome = p_outcome, error = p_error, ended_at = p_at
+    WHERE job_id = p_job_id AND outcome IS NULL
+$$;
+
 -- Take up to p_limit jobs, oldest first: pending ones, and in_progress ones whose lease expired
--- (their worker died). Each gets a lease: fencing token + 1, attempt + 1. An expired job that
--- already used p_max_attempts is failed instead. SKIP LOCKED: concurrent claimers never wait
--- for each other and never take the same job.
+-- (their worker died). Each gets a lease: fencing token + 1, attempt + 1, and a job_attempts
+-- row. An expired job that already used p_max_attempts since it was created (or retried) is
+-- failed instead. SKIP LOCKED: concurrent claimers never wait for each other and never take
+-- the same job.
 CREATE FUNCTION contentgen_claim_jobs(
     p_holder text,
     p_limit integer,
@@ -37,22 +46,26 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     v_now timestamptz := clock_timestamp();
-    v_expires timestamptz := clock_timestamp() + make_interval(secs => p_lease_seconds);
+    v_expires timestamptz := v_now + make_interval(secs => p_lease_seconds);
+    v_lost record;
+    v_error text;
 BEGIN
-    WITH lost AS (
-        SELECT j.id, l.attempt, l.holder, l.heartbeat_at
+    FOR v_lost IN
+        SELECT j.id, l.attempt - l.attempt_base AS used, l.holder, l.renewed_at
         FROM jobs j JOIN job_leases l ON l.job_id = j.id
         WHERE j.status = 'in_progress' AND l.expires_at <= v_now
-          AND l.attempt >= p_max_attempts AND (p_job_id IS NULL OR j.id = p_job_id)
+          AND l.attempt - l.attempt_base >= p_max_attempts
+          AND (p_job_id IS NULL OR j.id = p_job_id)
         FOR UPDATE OF j, l SKIP LOCKED
-    )
-    UPDATE jobs SET
-        status = 'failed',
-        error = format('worker lost %s times; last seen %s at %s', lost.attempt, lost.holder,
-                       to_char(lost.heartbeat_at AT TIME ZONE 'UTC',
-                               'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
-        updated_at = v_now
-    FROM lost WHERE jobs.id = lost.id;
+    LOOP
+        v_error := format('worker lost %s times; last seen %s at %s', v_lost.used,
+                          v_lost.holder,
+                          to_char(v_lost.renewed_at AT TIME ZONE 'UTC',
+                                  'YYYY-MM-DD HH24:MI:SS') || ' UTC');
+        UPDATE jobs SET status = 'failed', error = v_error, updated_at = v_now
+        WHERE jobs.id = v_lost.id;
+        PERFORM contentgen_end_attempt(v_lost.id, 'lost', v_error, v_now);
+    END LOOP;
 
     RETURN QUERY
     WITH expired AS (
@@ -73,15 +86,21 @@ BEGIN
         UPDATE jobs SET status = 'in_progress', updated_at = v_now
         FROM picked WHERE jobs.id = picked.id AND jobs.status = 'pending'
         RETURNING jobs.id
+    ), ended AS (
+        UPDATE job_attempts a SET outcome = 'lost', ended_at = v_now
+        FROM picked WHERE a.job_id = picked.id AND a.outcome IS NULL
+        RETURNING a.job_id
     ), leased AS (
         INSERT INTO job_leases AS l
-            (job_id, holder, token, attempt, claimed_at, heartbeat_at, expires_at)
-        SELECT picked.id, p_holder, 1, 1, v_now, v_now, v_expires FROM picked
+            (job_id, holder, token, attempt, attempt_base, expires_at, renewed_at)
+        SELECT picked.id, p_holder, 1, 1, 0, v_expires, v_now FROM picked
         ON CONFLICT (job_id) DO UPDATE SET
             holder = excluded.holder, token = l.token + 1, attempt = l.attempt + 1,
-            claimed_at = excluded.claimed_at, heartbeat_at = excluded.heartbeat_at,
-            expires_at = excluded.expires_at
+            expires_at = excluded.expires_at, renewed_at = excluded.renewed_at
         RETURNING l.job_id, l.holder, l.token, l.attempt, l.expires_at
+    ), recorded AS (
+        INSERT INTO job_attempts (job_id, token, attempt, holder, claimed_at)
+        SELECT leased.job_id, leased.token, leased.attempt, leased.holder, v_now FROM leased
     )
     SELECT j.id, j.client_id, 'in_progress'::text, j.params, j.result, j.error,
            j.strategy_version, j.template_version, j.request_key, j.created_at,
@@ -97,12 +116,24 @@ CREATE FUNCTION contentgen_heartbeat(p_job_id uuid, p_token bigint, p_lease_seco
 RETURNS TABLE (holder text, token bigint, attempt integer, expires_at timestamptz)
 LANGUAGE sql AS $$
     UPDATE job_leases l SET
-        heartbeat_at = clock_timestamp(),
+        renewed_at = clock_timestamp(),
         expires_at = clock_timestamp() + make_interval(secs => p_lease_seconds)
     WHERE l.job_id = p_job_id AND l.token = p_token
       AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = p_job_id AND j.status = 'in_progress')
     RETURNING l.holder, l.token, l.attempt, l.expires_at
 $$;
+
+-- Lock a job and its lease (in that order, as everywhere) and tell whether p_token holds it.
+CREATE FUNCTION contentgen_holds(p_job_id uuid, p_token bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_status text;
+    v_token bigint;
+BEGIN
+    SELECT j.status INTO v_status FROM jobs j WHERE j.id = p_job_id FOR UPDATE;
+    SELECT l.token INTO v_token FROM job_leases l WHERE l.job_id = p_job_id FOR UPDATE;
+    RETURN v_status = 'in_progress' AND v_token = p_token;
+END $$;
 
 -- Finish a running job under its fencing token, storing its usage rows, in one transaction.
 -- No row returned = fenced: the job is not running under this token, nothing was written.
@@ -118,15 +149,12 @@ CREATE FUNCTION contentgen_finish_job(
 ) RETURNS SETOF jobs
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_status text;
-    v_token bigint;
+    v_now timestamptz := clock_timestamp();
 BEGIN
     IF p_status NOT IN ('completed', 'failed', 'cancelled') THEN
         RAISE EXCEPTION 'a job cannot finish as %', p_status USING ERRCODE = '22023';
     END IF;
-    SELECT j.status INTO v_status FROM jobs j WHERE j.id = p_job_id FOR UPDATE;
-    SELECT l.token INTO v_token FROM job_leases l WHERE l.job_id = p_job_id FOR UPDATE;
-    IF v_status IS DISTINCT FROM 'in_progress' OR v_token IS DISTINCT FROM p_token THEN
+    IF NOT contentgen_holds(p_job_id, p_token) THEN
         RETURN;
     END IF;
     INSERT INTO llm_usage (id, job_id, client_id, provider, model, input_tokens, output_tokens,
@@ -134,13 +162,14 @@ BEGIN
     SELECT u.id, u.job_id, u.client_id, u.provider, u.model, u.input_tokens, u.output_tokens,
            u.cost_nanos, u.latency_ms, u.created_at
     FROM jsonb_populate_recordset(NULL::llm_usage, coalesce(p_usage, '[]'::jsonb)) u;
-    UPDATE job_leases SET expires_at = clock_timestamp() WHERE job_id = p_job_id;
+    UPDATE job_leases SET expires_at = v_now WHERE job_id = p_job_id;
+    PERFORM contentgen_end_attempt(p_job_id, p_status, p_error, v_now);
     RETURN QUERY
     UPDATE jobs SET
         status = p_status, result = p_result, error = p_error,
         strategy_version = coalesce(p_strategy_version, jobs.strategy_version),
         template_version = coalesce(p_template_version, jobs.template_version),
-        updated_at = clock_timestamp()
+        updated_at = v_now
     WHERE jobs.id = p_job_id
     RETURNING jobs.*;
 END $$;
@@ -149,30 +178,34 @@ END $$;
 CREATE FUNCTION contentgen_release_job(p_job_id uuid, p_token bigint) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_status text;
-    v_token bigint;
+    v_now timestamptz := clock_timestamp();
 BEGIN
-    SELECT j.status INTO v_status FROM jobs j WHERE j.id = p_job_id FOR UPDATE;
-    SELECT l.token INTO v_token FROM job_leases l WHERE l.job_id = p_job_id FOR UPDATE;
-    IF v_status IS DISTINCT FROM 'in_progress' OR v_token IS DISTINCT FROM p_token THEN
+    IF NOT contentgen_holds(p_job_id, p_token) THEN
         RETURN false;
     END IF;
-    UPDATE jobs SET status = 'pending', updated_at = clock_timestamp() WHERE id = p_job_id;
-    UPDATE job_leases SET attempt = greatest(attempt - 1, 0), expires_at = clock_timestamp()
-    WHERE job_id = p_job_id;
+    UPDATE jobs SET status = 'pending', updated_at = v_now WHERE id = p_job_id;
+    UPDATE job_leases SET attempt = attempt - 1, expires_at = v_now WHERE job_id = p_job_id;
+    PERFORM contentgen_end_attempt(p_job_id, 'released', NULL, v_now);
     RETURN true;
 END $$;
 
 -- pending|in_progress -> cancelled (a runner still holding it is fenced at finish).
 -- No row = not found or already finished.
 CREATE FUNCTION contentgen_cancel_job(p_job_id uuid) RETURNS SETOF jobs
-LANGUAGE sql AS $$
-    UPDATE jobs SET status = 'cancelled', updated_at = clock_timestamp()
-    WHERE id = p_job_id AND status IN ('pending', 'in_progress')
-    RETURNING *
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_now timestamptz := clock_timestamp();
+BEGIN
+    RETURN QUERY
+    UPDATE jobs SET status = 'cancelled', updated_at = v_now
+    WHERE jobs.id = p_job_id AND jobs.status IN ('pending', 'in_progress')
+    RETURNING jobs.*;
+    IF FOUND THEN
+        PERFORM contentgen_end_attempt(p_job_id, 'cancelled', NULL, v_now);
+    END IF;
+END $$;
 
--- failed|cancelled -> pending, with a fresh count of attempts (usage rows are kept).
+-- failed|cancelled -> pending with a fresh attempt budget (attempts and usage rows are kept).
 CREATE FUNCTION contentgen_retry_job(p_job_id uuid) RETURNS SETOF jobs
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -182,7 +215,7 @@ BEGIN
     WHERE jobs.id = p_job_id AND jobs.status IN ('failed', 'cancelled')
     RETURNING jobs.*;
     IF FOUND THEN
-        UPDATE job_leases SET attempt = 0 WHERE job_id = p_job_id;
+        UPDATE job_leases SET attempt_base = attempt WHERE job_id = p_job_id;
     END IF;
 END $$;
 
@@ -193,5 +226,7 @@ REVOKE EXECUTE ON FUNCTION
     contentgen_finish_job(uuid, bigint, text, jsonb, text, jsonb, integer, text),
     contentgen_release_job(uuid, bigint),
     contentgen_cancel_job(uuid),
-    contentgen_retry_job(uuid)
+    contentgen_retry_job(uuid),
+    contentgen_end_attempt(uuid, text, text, timestamptz),
+    contentgen_holds(uuid, bigint)
 FROM PUBLIC;

@@ -19,7 +19,7 @@ BEGIN
         -- docs/scaling.md shows a policy that lets signed-in users read their clients' jobs.
         FOREACH t IN ARRAY ARRAY['clients', 'strategies', 'strategy_history', 'seo_rules',
                                  'content_preferences', 'prompt_templates', 'jobs',
-                                 'job_leases', 'prompt_jobs', 'llm_usage',
+                                 'job_leases', 'job_attempts', 'prompt_jobs', 'llm_usage',
                                  'contentgen_migrations'] LOOP
             EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         END LOOP;
@@ -28,7 +28,8 @@ BEGIN
             'contentgen_heartbeat(uuid, bigint, double precision), '
             'contentgen_finish_job(uuid, bigint, text, jsonb, text, jsonb, integer, text), '
             'contentgen_release_job(uuid, bigint), contentgen_cancel_job(uuid), '
-            'contentgen_retry_job(uuid) FROM anon, authenticated';
+            'contentgen_retry_job(uuid), contentgen_end_attempt(uuid, text, text, timestamptz), '
+            'contentgen_holds(uuid, bigint) FROM anon, authenticated';
     END IF;
 
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
@@ -37,6 +38,7 @@ BEGIN
             'contentgen_heartbeat(uuid, bigint, double precision), '
             'contentgen_finish_job(uuid, bigint, text, jsonb, text, jsonb, integer, text), '
             'contentgen_release_job(uuid, bigint), contentgen_cancel_job(uuid), '
-            'contentgen_retry_job(uuid) TO service_role';
+            'contentgen_retry_job(uuid), contentgen_end_attempt(uuid, text, text, timestamptz), '
+            'contentgen_holds(uuid, bigint) TO service_role';
     END IF;
 END $$;
