@@ -88,9 +88,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 def _migrate(url: str) -> None:
+    """Migrate on a thread of its own: a session fixture may be set up from inside a running
+    event loop (an async fixture asking for it with ``request.getfixturevalue``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from contentgen.storage.postgres_migrate import migrate_url
 
-    asyncio.run(migrate_url(url))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, migrate_url(url)).result()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""The job queue on PostgreSQL: SKIP LOCKED claims, expired leases, fencing, NOTIFY."""
+"""The job queue on PostgreSQL: SKIP LOCKED claims, expired leases, fencing, NOTIFY; the
+backend-independent parts also through PostgREST (``queue`` runs them on both)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from contentgen.errors import Conflict, JobNotFound
 from contentgen.models import Client, Job, JobStatus
+from contentgen.storage.base import Storage
 from contentgen.storage.postgres import PostgresStorage
 from contentgen.storage.postgres_conn import connect
 from storage.factories import make_job, make_result, make_usage
@@ -16,7 +18,7 @@ from storage.factories import make_job, make_result, make_usage
 LEASE = 30.0
 
 
-async def _jobs(pg: PostgresStorage, client: Client, n: int) -> list[Job]:
+async def _jobs(pg: Storage, client: Client, n: int) -> list[Job]:
     return [await pg.create_job(make_job(client.id)) for _ in range(n)]
 
 
@@ -44,47 +46,50 @@ async def test_concurrent_claimers_never_share_a_job(
             assert (c.lease.token, c.lease.attempt) == (1, 1)
 
 
-async def test_claims_take_the_oldest_first(pg: PostgresStorage, acme: Client) -> None:
-    created = await _jobs(pg, acme, 5)
-    first = await pg.claim_jobs("w", limit=2, lease_seconds=LEASE, max_attempts=3)
+async def test_claims_take_the_oldest_first(queue: Storage, client: Client) -> None:
+    created = await _jobs(queue, client, 5)
+    first = await queue.claim_jobs("w", limit=2, lease_seconds=LEASE, max_attempts=3)
     assert [c.job.id for c in first] == [j.id for j in created[:2]]
-    only = await pg.claim_jobs("w", limit=5, lease_seconds=LEASE, max_attempts=3,
+    only = await queue.claim_jobs("w", limit=5, lease_seconds=LEASE, max_attempts=3,
                                job_id=created[4].id)  # fmt: skip
     assert [c.job.id for c in only] == [created[4].id]
 
 
 async def test_an_expired_lease_is_reclaimed_and_the_old_holder_is_fenced(
-    pg: PostgresStorage, acme: Client
+    queue: Storage, client: Client
 ) -> None:
-    (job,) = await _jobs(pg, acme, 1)
-    (old,) = await pg.claim_jobs("dead", limit=1, lease_seconds=0, max_attempts=3)
-    (new,) = await pg.claim_jobs("alive", limit=1, lease_seconds=LEASE, max_attempts=3)
+    (job,) = await _jobs(queue, client, 1)
+    (old,) = await queue.claim_jobs("dead", limit=1, lease_seconds=0, max_attempts=3)
+    (new,) = await queue.claim_jobs("alive", limit=1, lease_seconds=LEASE, max_attempts=3)
     assert new.job.id == job.id
     assert (new.lease.token, new.lease.attempt, new.lease.holder) == (2, 2, "alive")
-    assert await pg.heartbeat(old.lease, LEASE) is None
-    fenced = await pg.finish_job(old.lease, status=JobStatus.COMPLETED, result=make_result(),
+    assert await queue.heartbeat(old.lease, LEASE) is None
+    fenced = await queue.finish_job(old.lease, status=JobStatus.COMPLETED, result=make_result(),
                                  usage=[make_usage(job)])  # fmt: skip
     assert fenced is None
-    assert await pg.list_usage(job.id) == []
-    done = await pg.finish_job(new.lease, status=JobStatus.COMPLETED, result=make_result(),
+    assert await queue.list_usage(job.id) == []
+    done = await queue.finish_job(new.lease, status=JobStatus.COMPLETED, result=make_result(),
                                usage=[make_usage(job)], strategy_version=1)  # fmt: skip
     assert done is not None and done.status is JobStatus.COMPLETED
     assert done.strategy_version == 1 and done.result == make_result()
-    assert len(await pg.list_usage(job.id)) == 1
-    assert await pg.finish_job(new.lease, status=JobStatus.FAILED, error="again") is None
+    assert len(await queue.list_usage(job.id)) == 1
+    assert await queue.finish_job(new.lease, status=JobStatus.FAILED, error="again") is None
 
 
 async def test_a_job_whose_worker_was_lost_max_attempts_times_fails(
-    pg: PostgresStorage, acme: Client
+    queue: Storage, client: Client
 ) -> None:
-    (job,) = await _jobs(pg, acme, 1)
+    (job,) = await _jobs(queue, client, 1)
     for _ in range(2):
-        assert await pg.claim_jobs("lost-host:1:ab", limit=1, lease_seconds=0, max_attempts=2)
-    assert await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=2) == []
-    failed = await pg.get_job(job.id)
+        assert await queue.claim_jobs("lost-host:1:ab", limit=1, lease_seconds=0, max_attempts=2)
+    assert await queue.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=2) == []
+    failed = await queue.get_job(job.id)
     assert failed is not None and failed.status is JobStatus.FAILED
     assert failed.error is not None
     assert failed.error.startswith("worker lost 2 times; last seen lost-host:1:ab at ")
+    history = await queue.job_attempts(job.id)
+    assert [(a.attempt, a.outcome) for a in history] == [(1, "lost"), (2, "lost")]
+    assert history[-1].error == failed.error
 
 
 async def test_heartbeat_extends_the_lease_without_writing_the_jobs_row(
@@ -105,40 +110,40 @@ async def test_heartbeat_extends_the_lease_without_writing_the_jobs_row(
 
 
 async def test_release_returns_the_job_without_counting_the_attempt(
-    pg: PostgresStorage, acme: Client
+    queue: Storage, client: Client
 ) -> None:
-    (job,) = await _jobs(pg, acme, 1)
-    (first,) = await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=3)
-    assert await pg.release_job(first.lease)
-    assert not await pg.release_job(first.lease)
-    again = await pg.get_job(job.id)
+    (job,) = await _jobs(queue, client, 1)
+    (first,) = await queue.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=3)
+    assert await queue.release_job(first.lease)
+    assert not await queue.release_job(first.lease)
+    again = await queue.get_job(job.id)
     assert again is not None and again.status is JobStatus.PENDING
-    (second,) = await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=3)
+    (second,) = await queue.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=3)
     assert (second.lease.attempt, second.lease.token) == (1, 2)
 
 
 async def test_cancel_fences_the_runner_and_retry_starts_afresh(
-    pg: PostgresStorage, acme: Client
+    queue: Storage, client: Client
 ) -> None:
-    (job,) = await _jobs(pg, acme, 1)
-    (claimed,) = await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=1)
-    cancelled = await pg.cancel_job(job.id)
+    (job,) = await _jobs(queue, client, 1)
+    (claimed,) = await queue.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=1)
+    cancelled = await queue.cancel_job(job.id)
     assert cancelled.status is JobStatus.CANCELLED
-    assert await pg.heartbeat(claimed.lease, LEASE) is None
-    assert await pg.finish_job(claimed.lease, status=JobStatus.COMPLETED,
+    assert await queue.heartbeat(claimed.lease, LEASE) is None
+    assert await queue.finish_job(claimed.lease, status=JobStatus.COMPLETED,
                                result=make_result()) is None  # fmt: skip
     with pytest.raises(Conflict):
-        await pg.cancel_job(job.id)
-    retried = await pg.retry_job(job.id)
+        await queue.cancel_job(job.id)
+    retried = await queue.retry_job(job.id)
     assert retried.status is JobStatus.PENDING
-    (again,) = await pg.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=1)
+    (again,) = await queue.claim_jobs("w", limit=1, lease_seconds=LEASE, max_attempts=1)
     assert again.lease.attempt == 2 and again.lease.token == 2  # retry: a fresh budget
-    done = await pg.finish_job(again.lease, status=JobStatus.COMPLETED, result=make_result())
+    done = await queue.finish_job(again.lease, status=JobStatus.COMPLETED, result=make_result())
     assert done is not None
     with pytest.raises(Conflict):
-        await pg.retry_job(job.id)
+        await queue.retry_job(job.id)
     with pytest.raises(JobNotFound):
-        await pg.cancel_job(uuid.uuid4())
+        await queue.cancel_job(uuid.uuid4())
 
 
 async def test_money_is_exact_nano_dollars(pg: PostgresStorage, acme: Client) -> None:
