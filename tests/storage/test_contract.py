@@ -35,10 +35,6 @@ from .factories import claim, finish, make_job, make_usage, prompt_request_for
 
 
 # lifecycle --------------------------------------------------------------------------------------
-async def test_satisfies_the_protocol(storage: Storage) -> None:
-    assert isinstance(storage, Storage)
-
-
 async def test_operations_need_open(make_storage: StorageFactory) -> None:
     unopened = make_storage()
     with pytest.raises(StorageError, match="not open"):

@@ -109,9 +109,9 @@ def parse_cursor(cursor: str) -> int:
 def check_lease_args(limit: int, lease_seconds: float, max_attempts: int) -> None:
     if limit < 1:
         raise InvalidInput(f"limit: must be at least 1 (got {limit})", field="limit")
-    if not lease_seconds >= 0:
+    if not 0 <= lease_seconds <= 366 * 86400:  # also refuses NaN
         raise InvalidInput(
-            f"lease_seconds: must be 0 or more (got {lease_seconds})", field="lease_seconds"
+            f"lease_seconds: must be 0 to a year (got {lease_seconds})", field="lease_seconds"
         )
     if max_attempts < 1:
         raise InvalidInput(
@@ -137,4 +137,4 @@ def check_finish(status: JobStatus, has_result: bool, error: str | None) -> None
 def worker_lost(times: int, holder: str, last_seen: datetime) -> str:
     """The error of a job whose runners all vanished."""
     when = last_seen.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"worker lost {times} times; last seen {holder} at {when}"
+    return f"worker lost {times} time{'s' if times != 1 else ''}; last seen {holder} at {when}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import itertools
 import uuid
 from collections.abc import Sequence
 from typing import Self, TypeVar
@@ -41,12 +43,19 @@ class MemoryJobs:
         self._clients: dict[uuid.UUID, Client] = {}
         self._jobs: dict[uuid.UUID, Job] = {}
         self._seq: dict[uuid.UUID, int] = {}  # creation order, like jobs.seq
-        self._next_seq = 0
+        self._next_seq = itertools.count(1)  # shared by every handle from ``share()``
         self._usage: dict[uuid.UUID, LlmUsage] = {}
         self._prompt_jobs: dict[uuid.UUID, PromptJob] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def share(self) -> Self:
+        """Another handle on the same data, opened and closed on its own: what a second
+        connection to one database is (the contract suite's "two instances" use it)."""
+        other = copy.copy(self)  # the same dicts, counter and lock
+        other._open = False
+        return other
 
     async def open(self) -> None:
         self._open = True
@@ -79,7 +88,7 @@ class MemoryJobs:
             if job.id in self._jobs:
                 raise checks.duplicate("job", job.id)
             self._jobs[job.id] = clone(job)
-            self._seq[job.id] = self._next_seq = self._next_seq + 1
+            self._seq[job.id] = next(self._next_seq)
         return job
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None:
