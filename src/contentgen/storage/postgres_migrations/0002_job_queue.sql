@@ -58,8 +58,9 @@ BEGIN
           AND (p_job_id IS NULL OR j.id = p_job_id)
         FOR UPDATE OF j, l SKIP LOCKED
     LOOP
-        v_error := format('worker lost %s times; last seen %s at %s', v_lost.used,
-                          v_lost.holder,
+        -- the message of contentgen.storage._checks.worker_lost, word for word
+        v_error := format('worker lost %s time%s; last seen %s at %s', v_lost.used,
+                          CASE WHEN v_lost.used = 1 THEN '' ELSE 's' END, v_lost.holder,
                           to_char(v_lost.renewed_at AT TIME ZONE 'UTC',
                                   'YYYY-MM-DD HH24:MI:SS') || ' UTC');
         UPDATE jobs SET status = 'failed', error = v_error, updated_at = v_now
