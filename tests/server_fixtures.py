@@ -21,6 +21,7 @@ from typing import NoReturn
 
 import pytest
 
+from contentgen.testing.pgbouncer_server import PgBouncerServer
 from contentgen.testing.postgres_server import PostgresServer, ServerUnavailable
 from contentgen.testing.postgrest_server import PostgrestServer, supabase_bootstrap
 from contentgen.testing.redis_server import RedisServer
@@ -31,6 +32,7 @@ MARKERS = {
     "postgres_server": "postgres",
     "postgres_url": "postgres",
     "postgres_empty_url": "postgres",
+    "pgbouncer": "postgres",
     "postgrest": "postgrest",
     "supabase": "postgrest",
 }
@@ -123,6 +125,17 @@ def postgres_empty_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(_database_name(url))
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(postgres_server: PostgresServer) -> Iterator[PgBouncerServer]:
+    """PgBouncer in transaction mode in front of the session's server (any database)."""
+    try:
+        bouncer = PgBouncerServer.start(postgres_server)
+    except ServerUnavailable as exc:
+        unavailable(str(exc))
+    with bouncer:
+        yield bouncer
 
 
 # PostgREST (Supabase) --------------------------------------------------------------------------

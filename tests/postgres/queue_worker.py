@@ -63,7 +63,9 @@ def router_model() -> str:
 async def main(args: argparse.Namespace) -> int:
     settings = Settings()
     holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    storage = open_storage(settings.database_url, listen=settings.database_listen)
+    storage = open_storage(settings.database_url, listen=settings.database_listen,
+                           pool_size=settings.database_pool_size)  # fmt: skip
+    wait_for_change = getattr(storage, "wait_for_change", None)
     router = Router(settings)
     started = time.monotonic()
     idle_since = time.monotonic()
@@ -90,8 +92,10 @@ async def main(args: argparse.Namespace) -> int:
                     if running:
                         await asyncio.wait(running, timeout=0.2,
                                            return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                    elif wait_for_change is not None:
+                        await wait_for_change(timeout=0.2)
                     else:
-                        await storage.wait_for_change(timeout=0.2)
+                        await asyncio.sleep(0.2)
         finally:
             for task in running:
                 task.cancel()

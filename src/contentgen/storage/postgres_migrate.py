@@ -117,11 +117,11 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
     return versions
 
 
-async def migrate_url(url: str) -> list[int]:
+async def migrate_url(url: str, *, pooled: bool | None = None) -> list[int]:
     """Connect to ``url``, migrate, disconnect (``contentgen db migrate``, test fixtures)."""
-    from contentgen.storage.postgres_conn import connect
+    from contentgen.storage.postgres_conn import connect, looks_pooled
 
-    conn = await connect(url)
+    conn = await connect(url, pooled=looks_pooled(url) if pooled is None else pooled)
     try:
         return await migrate(conn)
     finally:
