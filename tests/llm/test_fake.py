@@ -51,17 +51,27 @@ async def test_usage_cost_and_provider() -> None:
     assert free.cost == 0.0
     assert free.provider == "fake"
     bare = await llm.complete("a b", model="mystery")
-    assert (bare.provider, bare.cost) == ("fake", 0.0)
+    assert (bare.provider, bare.cost) == ("fake", None)  # no price known: never a silent 0
 
 
-async def test_latency_and_long_form() -> None:
-    llm = FakeLLM(latency=0.02)
+async def test_latency_streaming_and_finish_reason() -> None:
+    llm = FakeLLM(latency=0.02, default="one two three", finish_reason="length")
     assert isinstance(llm, LLM)
-    assert llm.long_form is True
-    llm.long_form = False
-    result = await llm.complete("x", model="fake/m")
+    pieces: list[str] = []
+    result = await llm.complete("x", model="fake/m", on_text=pieces.append)
     assert result.latency_ms >= 15
-    assert FakeLLM(long_form=False).long_form is False
+    assert "".join(pieces) == result.text == "one two three"
+    assert result.finish_reason == "length"
+
+
+async def test_empty_reply_is_a_failed_attempt() -> None:
+    llm = FakeLLM([""])
+    with pytest.raises(ProviderError) as info:
+        await llm.complete("a b c", model="openai/gpt-4o-mini")
+    assert info.value.kind == "empty" and info.value.transient
+    [attempt] = info.value.attempts
+    assert attempt.input_tokens == 3 and attempt.error
+    assert attempt.cost == pricing.cost("openai/gpt-4o-mini", 3, 0)
 
 
 async def test_aclose() -> None:

@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import SecretStr
 
 from contentgen.errors import ProviderError
 from contentgen.llm import LiteLLMBackend, pricing
@@ -19,8 +20,8 @@ MODEL = "openai/gpt-4o-mini"
 
 
 @pytest.fixture
-async def backend(settings: Settings) -> AsyncIterator[LiteLLMBackend]:
-    llm = LiteLLMBackend(settings)
+async def backend(settings: Settings, api_key: str) -> AsyncIterator[LiteLLMBackend]:
+    llm = LiteLLMBackend(settings, api_base=settings.api_base, api_key=api_key)
     yield llm
     await llm.aclose()
 
@@ -93,29 +94,51 @@ async def test_model_without_prefix_gets_provider_from_litellm(
     assert openai_server.requests == 1
 
 
-async def test_unknown_model_costs_nothing(
+async def test_unknown_model_has_unknown_cost(
     backend: LiteLLMBackend, openai_server: FakeOpenAIServer
 ) -> None:
     result = await backend.complete("hello", model="openai/my-finetune-xyz")
-    assert result.cost == 0.0
+    assert result.cost is None  # never a silent 0
     assert result.text
 
 
-async def test_missing_credentials_fail_at_once(openai_server: FakeOpenAIServer) -> None:
-    settings = Settings(api_base=openai_server.base_url, retry_wait=0)
-    llm = LiteLLMBackend(settings)
+async def test_missing_credentials_are_an_auth_error_naming_the_variable(
+    openai_server: FakeOpenAIServer,
+) -> None:
+    llm = LiteLLMBackend(Settings(), api_base=openai_server.base_url,
+                         key_variable="OPENAI_API_KEY")  # fmt: skip
     with pytest.raises(ProviderError) as info:
         await llm.complete("hello", model=MODEL)
     await llm.aclose()
-    assert info.value.attempts == 1
+    assert info.value.kind == "auth" and len(info.value.attempts) == 1
     assert openai_server.requests == 0
-    assert "api_key" in str(info.value)
+    assert "OPENAI_API_KEY" in str(info.value)
+    assert "Traceback" not in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+async def test_settings_api_base_and_key_are_not_passed_by_default(
+    openai_server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 7, point 2: CONTENTGEN_API_BASE/KEY never reach another provider's endpoint."""
+    seen: dict[str, object] = {}
+    llm = LiteLLMBackend(Settings(api_base=openai_server.base_url,
+                                  api_key=SecretStr("sk-contentgen-only")))  # fmt: skip
+    litellm = await llm._lib()
+
+    async def fake_acompletion(**kwargs: object) -> object:
+        seen.update(kwargs)
+        raise litellm.AuthenticationError("no", llm_provider="anthropic", model="x")
+
+    monkeypatch.setattr(litellm, "acompletion", fake_acompletion)
+    with pytest.raises(ProviderError):
+        await llm.complete("hello", model="anthropic/claude-sonnet-4-5")
+    assert "api_base" not in seen and "api_key" not in seen
 
 
 async def test_litellm_prints_nothing_on_errors(
     backend: LiteLLMBackend, openai_server: FakeOpenAIServer, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    openai_server.fail_next(3, 500)
+    openai_server.fail_next(1, 500)
     with pytest.raises(ProviderError):
         await backend.complete("hello", model=MODEL)
     out, err = capfd.readouterr()

@@ -52,7 +52,6 @@ def test_bundled_model_is_found_without_importing_the_plugin(model_file: Path) -
 
 async def test_generates_text(backend: LocalLlamaBackend) -> None:
     assert isinstance(backend, LLM)
-    assert backend.long_form is False
     result = await backend.complete(
         "Write one sentence about coffee.", model="local/smollm2", params=CompletionParams()
     )
@@ -63,6 +62,17 @@ async def test_generates_text(backend: LocalLlamaBackend) -> None:
     assert result.provider == "local"
     assert result.model == "local/smollm2"
     assert result.latency_ms > 0
+    assert result.finish_reason in ("stop", "length")
+
+
+async def test_streams_text_with_counted_usage(backend: LocalLlamaBackend) -> None:
+    pieces: list[str] = []
+    result = await backend.complete("Write one sentence about tea.", model="local/smollm2",
+                                    params=CompletionParams(max_tokens=16),
+                                    on_text=pieces.append)  # fmt: skip
+    assert "".join(pieces) == result.text and result.text.strip()
+    assert 0 < result.output_tokens <= 16 and result.input_tokens > 5
+    assert result.finish_reason in ("stop", "length")
 
 
 async def test_model_is_loaded_once_and_calls_are_serialised(

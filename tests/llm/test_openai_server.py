@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -77,23 +77,63 @@ async def test_fixed_reply_usage_and_keep_alive(openai_server: FakeOpenAIServer)
     assert len(openai_server._connections) <= 1  # one kept-alive connection served all five
 
 
-async def test_throughput_close_to_ideal() -> None:
-    """400 calls, 32 in flight, 50 ms each: ideal 0.625 s (the benchmark runs 2,000)."""
-    async with FakeOpenAIServer(delay=0.05) as server:
-        limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-        async with httpx.AsyncClient(base_url=server.base_url, limits=limits) as client:
-            gate = asyncio.Semaphore(32)
+async def test_faults_for_one_model_and_counts_per_model(openai_server: FakeOpenAIServer) -> None:
+    openai_server.fail_model("gpt-4o", 500)
+    openai_server.fail_next(1, 429, "slow down", retry_after=2, model="gpt-4o-mini")
+    other = {**CHAT, "model": "gpt-4o"}
+    async with httpx.AsyncClient(base_url=openai_server.base_url) as client:
+        limited = await client.post("/chat/completions", json=CHAT)
+        ok = await client.post("/chat/completions", json=CHAT)
+        failing = [await client.post("/chat/completions", json=other) for _ in range(2)]
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "2"
+    assert ok.status_code == 200
+    assert [f.status_code for f in failing] == [500, 500]
+    assert openai_server.requests_by_model == {"gpt-4o-mini": 2, "gpt-4o": 2}
 
-            async def one() -> None:
-                async with gate:
-                    response = await client.post("/chat/completions", json=CHAT)
-                    response.raise_for_status()
 
-            started = time.perf_counter()
-            await asyncio.gather(*(one() for _ in range(400)))
-            elapsed = time.perf_counter() - started
-    assert server.requests == 400
-    assert elapsed < 0.625 * 2.5
+async def test_malformed_empty_and_truncated_replies(openai_server: FakeOpenAIServer) -> None:
+    openai_server.malformed_next(1)
+    openai_server.empty_next(1)
+    openai_server.truncate_next(1)
+    async with httpx.AsyncClient(base_url=openai_server.base_url) as client:
+        replies = [await client.post("/chat/completions", json=CHAT) for _ in range(3)]
+    assert replies[0].status_code == 200
+    with pytest.raises(ValueError):
+        replies[0].json()
+    empty = replies[1].json()["choices"][0]
+    assert empty["message"]["content"] == "" and empty["finish_reason"] == "stop"
+    cut = replies[2].json()["choices"][0]
+    assert cut["finish_reason"] == "length" and cut["message"]["content"]
+
+
+async def test_hang_makes_the_client_time_out(openai_server: FakeOpenAIServer) -> None:
+    openai_server.hang_next(1, seconds=5)
+    async with httpx.AsyncClient(base_url=openai_server.base_url, timeout=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post("/chat/completions", json=CHAT)
+        assert (await client.post("/chat/completions", json=CHAT)).status_code == 200
+
+
+async def test_streaming_sends_chunks_then_usage_then_done(
+    openai_server: FakeOpenAIServer,
+) -> None:
+    openai_server.reply = "one two three"
+    body = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
+    async with httpx.AsyncClient(base_url=openai_server.base_url) as client:
+        response = await client.post("/chat/completions", json=body)
+    assert response.headers["content-type"] == "text/event-stream"
+    events = [line[6:] for line in response.text.split("\n\n") if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == "one two three"
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 3
+    # without include_usage there is no usage chunk
+    async with httpx.AsyncClient(base_url=openai_server.base_url) as client:
+        plain = await client.post("/chat/completions", json={**CHAT, "stream": True})
+    assert "usage" not in plain.text
 
 
 def test_run_in_thread_for_sync_code() -> None:
@@ -106,9 +146,10 @@ def test_run_in_thread_for_sync_code() -> None:
         assert server.requests == 2
 
 
-def test_runs_as_a_process() -> None:
+def test_runs_as_several_processes_on_one_port() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0", "--delay", "0"],
+        [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0", "--delay", "0",
+         "--processes", "2"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -117,8 +158,9 @@ def test_runs_as_a_process() -> None:
         line = proc.stdout.readline()
         match = re.search(r"(http://\S+/v1)", line)
         assert match, line
-        with httpx.Client(base_url=match.group(1)) as client:
-            assert client.post("/chat/completions", json=CHAT).status_code == 200
+        for _ in range(4):  # new connections: the kernel spreads them over the processes
+            with httpx.Client(base_url=match.group(1)) as client:
+                assert client.post("/chat/completions", json=CHAT).status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -15,8 +15,10 @@ from contentgen.llm import pricing
 @pytest.fixture
 def fresh_price_map() -> Iterator[None]:
     pricing.price_map.cache_clear()
+    pricing.prices.cache_clear()
     yield
     pricing.price_map.cache_clear()
+    pricing.prices.cache_clear()
 
 
 def test_price_map_is_litellms_bundled_file() -> None:
@@ -56,11 +58,14 @@ def _priced(entry: dict[str, Any]) -> bool:
     )
 
 
-@pytest.mark.parametrize(
-    "model", ["local/smollm2", "fake/gpt-4o-mini", "fake/anything", "no-such-model-xyz", ""]
-)
-def test_free_and_unknown_models_cost_nothing(model: str) -> None:
+@pytest.mark.parametrize("model", ["local/smollm2", "fake/gpt-4o-mini", "fake/anything"])
+def test_free_models_cost_nothing(model: str) -> None:
     assert pricing.cost(model, 1000, 1000) == 0.0
+
+
+@pytest.mark.parametrize("model", ["no-such-model-xyz", "", "openai/my-finetune-xyz"])
+def test_unknown_prices_are_unknown_not_zero(model: str) -> None:
+    assert pricing.cost(model, 1000, 1000) is None
 
 
 def test_cost_for_gpt_4o_mini() -> None:
@@ -94,5 +99,40 @@ def test_without_litellm_every_model_costs_nothing(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     assert pricing.price_map_path() is None
+    pricing.prices.cache_clear()
     assert pricing.price_per_token("openai/gpt-4o-mini") is None
-    assert pricing.cost("openai/gpt-4o-mini", 100, 100) == 0.0
+    assert pricing.cost("openai/gpt-4o-mini", 100, 100) is None
+
+
+@pytest.mark.parametrize(
+    ("model", "usage"),
+    [
+        ("gpt-4o-mini", (10_000, 3_000, 4_000, 0)),  # cached input tokens
+        ("gpt-4o", (5_000, 1_000, 5_000, 0)),
+        ("gemini/gemini-2.5-flash", (2_000, 3_000, 0, 1_000)),  # reasoning tokens
+    ],
+)
+def test_cached_and_reasoning_tokens_cost_as_litellm_says(
+    model: str, usage: tuple[int, int, int, int]
+) -> None:
+    """Issue 10, acceptance 6: cost with cached tokens matches litellm's price table."""
+    import litellm
+
+    prompt_tokens, completion_tokens, cached, reasoning = usage
+    usage_block = litellm.Usage(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens,
+        prompt_tokens_details={"cached_tokens": cached},
+        completion_tokens_details={"reasoning_tokens": reasoning},
+    )
+    response = litellm.ModelResponse(
+        model=model.split("/")[-1],
+        choices=[{"index": 0, "message": {"role": "assistant", "content": "x"}}],
+        usage=usage_block,
+    )
+    expected = litellm.completion_cost(completion_response=response, model=model)
+    ours = pricing.cost(model, prompt_tokens, completion_tokens, cached, reasoning)
+    assert ours == pytest.approx(expected, rel=1e-9)
+    if cached:
+        assert ours < pricing.cost(model, prompt_tokens, completion_tokens)  # type: ignore[operator]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import ssl
 import time
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -196,7 +197,9 @@ class OpenAICompatBackend:
             self._session = aiohttp.ClientSession(
                 headers=self._headers(),
                 timeout=aiohttp.ClientTimeout(total=self._settings.llm_timeout),
-                connector=aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, limit_per_host=0, ssl=_tls_context(self.base)
+                ),
                 proxy=proxy,
                 proxy_auth=proxy_auth,
             )
@@ -408,6 +411,12 @@ class OpenAICompatBackend:
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+
+def _tls_context(base: str) -> ssl.SSLContext | bool:
+    """A verifying TLS context made now, so ``SSL_CERT_FILE``/``SSL_CERT_DIR`` set after aiohttp
+    was imported still count (aiohttp builds its default context at import)."""
+    return ssl.create_default_context() if base.startswith("https:") else True
 
 
 def _env_proxy(base: str) -> tuple[Any, Any]:
