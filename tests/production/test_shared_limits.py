@@ -25,16 +25,19 @@ async def test_unlimited_models_pass_at_once() -> None:
 
 
 async def _taken_at_once(limits: list[SharedRateLimits], model: str, tries: int) -> int:
-    """How many of ``tries`` acquisitions, spread over ``limits``, get through without waiting."""
+    """How many of ``tries`` turns, spread over ``limits``, are free without waiting."""
+    got = await asyncio.gather(*(limits[i % len(limits)].try_acquire(model) for i in range(tries)))
+    return sum(got)
 
-    async def one(i: int) -> bool:
-        try:
-            await asyncio.wait_for(limits[i % len(limits)].acquire(model), 0.5)
-        except TimeoutError:
-            return False
-        return True
 
-    return sum(await asyncio.gather(*(one(i) for i in range(tries))))
+async def test_acquire_waits_when_the_window_is_full() -> None:
+    limits = SharedRateLimits({"m": 2})
+    await limits.acquire("m")
+    await limits.acquire("m")
+    waiting = asyncio.create_task(limits.acquire("m"))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    waiting.cancel()
 
 
 async def test_rpm_holds_per_process_without_redis() -> None:

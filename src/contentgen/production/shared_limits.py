@@ -102,6 +102,11 @@ class SharedRateLimits:
     def limited(self, model: str) -> bool:
         return model in self._rpm or model in self._tpm
 
+    async def try_acquire(self, model: str) -> bool:
+        """Take an rpm turn for ``model`` if one is free now; never waits (tpm not involved)."""
+        item = self._rpm.get(model)
+        return True if item is None else await self._moving.hit(item, self._ns, "rpm", model)
+
     async def acquire(self, model: str, est_tokens: int = 0) -> Reservation:
         """Wait until ``model`` may be called with about ``est_tokens`` tokens; take the turn."""
         item = self._rpm.get(model)
