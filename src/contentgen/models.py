@@ -277,17 +277,69 @@ class PromptTemplate(_Model):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+NANOS_PER_DOLLAR = 1_000_000_000
+
+
+def to_nanos(dollars: float) -> int:
+    """Dollars as integer nano-dollars, the unit money is stored in."""
+    return round(dollars * NANOS_PER_DOLLAR)
+
+
+def from_nanos(nanos: int) -> float:
+    return nanos / NANOS_PER_DOLLAR
+
+
 class LlmUsage(_Model):
+    """One provider call that was made (paid or not), recorded with the job that made it.
+
+    ``cost`` is in dollars, exact to the nano-dollar (it is stored as integer
+    ``cost_nanos``); None when the price is unknown. ``error`` is None for a successful call.
+    ``attempt`` is the job attempt (``Lease.attempt``) that made the call: ``finish_job``
+    sets it from the lease."""
+
     id: uuid.UUID = Field(default_factory=new_id)
     job_id: uuid.UUID
     client_id: uuid.UUID
     provider: str
     model: str
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+    cached_tokens: Annotated[int, Field(ge=0)] = 0
+    reasoning_tokens: Annotated[int, Field(ge=0)] = 0
+    cost: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None
+    latency_ms: Annotated[int, Field(ge=0)]
+    finish_reason: str | None = None
+    error: str | None = None
+    attempt: Annotated[int, Field(ge=1)] = 1
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("cost")
+    @classmethod
+    def _exact(cls, value: float | None) -> float | None:
+        """Money is kept to the nano-dollar: what is stored is what is read back."""
+        return None if value is None else from_nanos(to_nanos(value))
+
+    @property
+    def cost_nanos(self) -> int | None:
+        return None if self.cost is None else to_nanos(self.cost)
+
+
+class UsageSummary(_Model):
+    """Usage rows added up for one provider and model (``UsageStore.usage_summary``).
+
+    ``cost`` adds up the priced calls exactly (None when no call had a price);
+    ``unpriced_calls`` counts the calls whose price was unknown."""
+
+    provider: str
+    model: str
+    calls: int
+    failed_calls: int
     input_tokens: int
     output_tokens: int
-    cost: float
-    latency_ms: int
-    created_at: datetime = Field(default_factory=utcnow)
+    cached_tokens: int
+    reasoning_tokens: int
+    cost: float | None
+    unpriced_calls: int
 
 
 class PromptMetadata(_Model):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
-from contentgen.cache import MemoryCache
+from contentgen.cache import DiskCache, MemoryCache
 from contentgen.client.local import Client
 from contentgen.errors import PromptJobNotFound
 from contentgen.instructions.defaults import BUILTIN_TEMPLATE_VERSION
@@ -23,7 +24,8 @@ from contentgen.models import (
     StrategyConfig,
 )
 from contentgen.settings import Settings
-from contentgen.storage import MemoryStorage
+from contentgen.storage import MemoryStorage, SqliteStorage
+from contentgen.storage import setup_rules as rules
 
 TOPIC = "Best pizza in Denver"
 
@@ -129,17 +131,54 @@ async def test_templates_inherit_per_content_type(tree: Client) -> None:
 
 
 # the strategy cache --------------------------------------------------------------------------
-async def test_the_strategy_cache_is_used_and_invalidated_for_descendants(tree: Client) -> None:
+async def test_the_strategy_cache_serves_repeats(tree: Client) -> None:
+    await prompt_text(tree)
+    before = await tree.cache.stats()
+    for _ in range(3):
+        await tree.instructions.setup_for((await tree.resolve_client("location")).id)
+    after = await tree.cache.stats()
+    assert after.hits == before.hits + 3 and after.misses == before.misses
+
+
+async def test_a_change_behind_the_im_s_back_is_seen_at_once(tree: Client) -> None:
+    """Another process writes to the same database: its change bumps the setup revision of
+    the agency, which is part of the grandchild's cache key."""
     assert "Tone: formal, playful, calm." in await prompt_text(tree)
     agency = await tree.resolve_client("agency")
-    # a change behind the IM's back is not seen: the cached setup (TTL one hour) is served
-    await tree.storage.add_strategy(
-        agency.id, "default", StrategyConfig.model_validate({"tone": {"formality": "casual"}}), []
-    )
-    assert "Tone: formal, playful, calm." in await prompt_text(tree)
-    # the same kind of change through the library reaches the grandchild at once
+    casual = StrategyConfig.model_validate({"tone": {"formality": "casual"}})
+    await rules.add_strategy(tree.storage, agency.id, "default", casual)
+    assert "Tone: casual, playful." in await prompt_text(tree)
     await tree.set_strategy("agency", {"tone": {"formality": "friendly", "engagement": "warm"}})
     assert "Tone: friendly, playful, warm." in await prompt_text(tree)
+
+
+@pytest.mark.parametrize("caches", ["one disk cache", "a memory cache each"])
+async def test_two_clients_on_one_database_never_serve_a_stale_setup(
+    tmp_path: Path, caches: str
+) -> None:
+    """Two processes' worth of objects: each has its own storage connection and IM on one
+    database file, and either one shared cache directory or a cache of its own in memory
+    (nothing tells the reader's cache about the writer's changes)."""
+    settings = Settings(
+        home=tmp_path / "home", model="openai/gpt-4o-mini", strategy_cache_ttl=3600
+    )
+
+    def make() -> Client:
+        return Client.from_settings(
+            settings, llm=FakeLLM(), storage=SqliteStorage(tmp_path / "cg.db"),
+            cache=DiskCache(tmp_path / "cache") if caches == "one disk cache" else MemoryCache(),
+        )  # fmt: skip
+
+    async with make() as writer, make() as reader:
+        await writer.add_client("acme")
+        await writer.set_strategy("acme", {"tone": {"formality": "formal"}})
+        assert "Tone: formal." in await prompt_text(reader, client="acme")
+        await writer.set_strategy("acme", {"tone": {"formality": "casual"}})
+        assert "Tone: casual." in await prompt_text(reader, client="acme")
+        await writer.set_seo_rule("acme", "faq", "End with an FAQ")
+        assert "End with an FAQ" in await prompt_text(reader, client="acme")
+        await writer.activate_strategy("acme", 1)
+        assert "Tone: formal." in await prompt_text(reader, client="acme")
 
 
 Change = Callable[[Client], Awaitable[object]]

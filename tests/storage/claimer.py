@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+import structlog
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from factories import make_result, make_usage
@@ -50,6 +52,8 @@ async def hold(url: str, holder: str, lease_seconds: float) -> None:
 
 
 def main() -> None:
+    # stdout carries the JSON lines only
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     url, holder, mode, arg = sys.argv[1:5]
     if mode == "drain":
         asyncio.run(drain(url, holder, int(arg)))

@@ -29,6 +29,7 @@ from contentgen.models import (
     StrategyConfig,
 )
 from contentgen.storage import Storage
+from contentgen.storage import setup_rules as rules
 
 from .conftest import StorageFactory
 from .factories import claim, finish, make_job, make_usage, prompt_request_for
@@ -110,7 +111,7 @@ async def test_returned_models_are_copies(storage: Storage, client: Client) -> N
     assert fetched is not None
     fetched.name = "Mutated"
     assert (await storage.get_client(client.id)) == client
-    strategy = await storage.add_strategy(client.id, "s", StrategyConfig(), [])
+    strategy = await rules.add_strategy(storage, client.id, "s", StrategyConfig(), [])
     strategy.config.tone.voice = "shouty"
     strategy.active = False
     assert await storage.get_strategy(client.id) == strategy.model_copy(
@@ -122,10 +123,10 @@ async def test_delete_client_removes_everything_it_owns(storage: Storage, client
     other = await storage.add_client(Client(name="Other"))
     jobs = {}
     for owner in (client, other):
-        await storage.add_strategy(owner.id, "s", StrategyConfig(), ["first"])
+        await rules.add_strategy(storage, owner.id, "s", StrategyConfig(), ["first"])
         await storage.add_seo_rule(SeoRule(client_id=owner.id, name="h1", rule="one h1"))
         await storage.set_preference(ContentPreference(client_id=owner.id, key="k", value="v"))
-        await storage.add_template(owner.id, ContentType.BLOG, "Write {{ topic }}")
+        await rules.add_template(storage, owner.id, ContentType.BLOG, "Write {{ topic }}")
         await storage.save_prompt_job(PromptJob(params=prompt_request_for(owner.id)))
         job = await storage.create_job(make_job(owner.id))
         await finish(storage, await claim(storage, job), [make_usage(job)],
@@ -190,9 +191,10 @@ CONFIG = StrategyConfig(
 
 async def test_add_strategy_versions_and_activates(storage: Storage, client: Client) -> None:
     assert await storage.get_strategy(client.id) is None
-    first = await storage.add_strategy(client.id, "launch", CONFIG, ["initial"])
+    first = await rules.add_strategy(storage, client.id, "launch", CONFIG, ["initial"])
     assert (first.version, first.active, first.name, first.config) == (1, True, "launch", CONFIG)
-    second = await storage.add_strategy(client.id, "v2", StrategyConfig(), ["tone", "length"])
+    changes = ["tone", "length"]
+    second = await rules.add_strategy(storage, client.id, "v2", StrategyConfig(), changes)
     assert (second.version, second.active) == (2, True)
 
     assert await storage.get_strategy(client.id) == second
@@ -211,17 +213,17 @@ async def test_add_strategy_versions_and_activates(storage: Storage, client: Cli
 
 async def test_strategy_versions_are_per_client(storage: Storage, client: Client) -> None:
     other = await storage.add_client(Client(name="Other"))
-    await storage.add_strategy(client.id, "a", StrategyConfig(), [])
-    await storage.add_strategy(client.id, "b", StrategyConfig(), [])
-    theirs = await storage.add_strategy(other.id, "c", StrategyConfig(), [])
+    await rules.add_strategy(storage, client.id, "a", StrategyConfig(), [])
+    await rules.add_strategy(storage, client.id, "b", StrategyConfig(), [])
+    theirs = await rules.add_strategy(storage, other.id, "c", StrategyConfig(), [])
     assert theirs.version == 1
     assert (await storage.get_strategy(client.id)).version == 2  # type: ignore[union-attr]
 
 
 async def test_activate_strategy(storage: Storage, client: Client) -> None:
-    first = await storage.add_strategy(client.id, "a", CONFIG, [])
-    await storage.add_strategy(client.id, "b", StrategyConfig(), [])
-    activated = await storage.activate_strategy(client.id, 1)
+    first = await rules.add_strategy(storage, client.id, "a", CONFIG, [])
+    await rules.add_strategy(storage, client.id, "b", StrategyConfig(), [])
+    activated = await rules.activate_strategy(storage, client.id, 1)
     assert activated == first
     assert await storage.get_strategy(client.id) == first
     listed = await storage.list_strategies(client.id)
@@ -235,20 +237,20 @@ async def test_activate_strategy(storage: Storage, client: Client) -> None:
 
 
 async def test_activate_missing_strategy(storage: Storage, client: Client) -> None:
-    await storage.add_strategy(client.id, "a", CONFIG, [])
+    await rules.add_strategy(storage, client.id, "a", CONFIG, [])
     with pytest.raises(StrategyNotFound):
-        await storage.activate_strategy(client.id, 7)
+        await rules.activate_strategy(storage, client.id, 7)
     with pytest.raises(NotFound):
-        await storage.activate_strategy(uuid.uuid4(), 1)
+        await rules.activate_strategy(storage, uuid.uuid4(), 1)
     assert len(await storage.strategy_history(client.id)) == 1
 
 
 async def test_setup_needs_an_existing_client(storage: Storage) -> None:
     nobody = uuid.uuid4()
     with pytest.raises(ClientNotFound):
-        await storage.add_strategy(nobody, "a", CONFIG, [])
+        await rules.add_strategy(storage, nobody, "a", CONFIG, [])
     with pytest.raises(ClientNotFound):
-        await storage.add_template(nobody, ContentType.BLOG, "body")
+        await rules.add_template(storage, nobody, ContentType.BLOG, "body")
     with pytest.raises(ClientNotFound):
         await storage.add_seo_rule(SeoRule(client_id=nobody, name="r", rule="x"))
     with pytest.raises(ClientNotFound):
@@ -285,9 +287,9 @@ async def test_preferences_upsert_by_key(storage: Storage, client: Client) -> No
 
 # templates --------------------------------------------------------------------------------------
 async def test_templates_are_versioned_per_content_type(storage: Storage, client: Client) -> None:
-    b1 = await storage.add_template(client.id, ContentType.BLOG, "blog one")
-    s1 = await storage.add_template(client.id, ContentType.SOCIAL, "social one")
-    b2 = await storage.add_template(client.id, ContentType.BLOG, "blog two")
+    b1 = await rules.add_template(storage, client.id, ContentType.BLOG, "blog one")
+    s1 = await rules.add_template(storage, client.id, ContentType.SOCIAL, "social one")
+    b2 = await rules.add_template(storage, client.id, ContentType.BLOG, "blog two")
     assert [(t.version, t.active) for t in (b1, s1, b2)] == [(1, True), (1, True), (2, True)]
 
     assert await storage.get_template(client.id, ContentType.BLOG) == b2

@@ -174,7 +174,7 @@ async def test_a_runner_whose_lease_was_taken_over_writes_nothing(db: Database) 
         row = make_usage(job, provider="b")
         done = await finish(b, current, [row])
         assert done is not None and done.status is JobStatus.COMPLETED
-        assert await a.list_usage(job.id) == [row]
+        assert await a.list_usage(job.id) == [row.model_copy(update={"attempt": 2})]
         assert await finish(b, current, [make_usage(job)]) is None  # never twice
 
 
@@ -271,7 +271,10 @@ async def test_retry_runs_again_and_keeps_history(storage: Storage, client: Clie
         (B, "completed", None),
     ]
     assert all(a.ended_at is not None and a.ended_at >= a.claimed_at for a in history)
-    assert await storage.list_usage(job.id) == [failed_usage, done_usage]
+    assert await storage.list_usage(job.id) == [  # each marked with its attempt
+        failed_usage,
+        done_usage.model_copy(update={"attempt": 2}),
+    ]
     with pytest.raises(Conflict, match="completed"):
         await storage.retry_job(job.id)
 

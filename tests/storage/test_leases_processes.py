@@ -37,13 +37,17 @@ async def _start(url: str, holder: str, mode: str, arg: object) -> asyncio.subpr
     return await asyncio.create_subprocess_exec(
         sys.executable, CLAIMER, url, holder, mode, str(arg),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
 
 async def _line(proc: asyncio.subprocess.Process) -> dict[str, Any]:
     assert proc.stdout is not None
     raw = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
-    assert raw, f"claimer exited early with {await proc.wait()}"
+    if not raw:
+        assert proc.stderr is not None
+        error = (await proc.stderr.read()).decode(errors="replace")
+        raise AssertionError(f"claimer exited with {await proc.wait()}:\n{error}")
     parsed: dict[str, Any] = json.loads(raw)
     return parsed
 
@@ -65,7 +69,8 @@ async def test_two_processes_claim_every_job_exactly_once(shared: Database) -> N
         proc.stdin.write(b"go\n")
         await proc.stdin.drain()
     outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
-    assert [p.returncode for p in procs] == [0, 0]
+    errors = "\n".join(err.decode(errors="replace") for _, err in outputs)
+    assert [p.returncode for p in procs] == [0, 0], errors
     claims = [json.loads(line) for out, _ in outputs for line in out.splitlines()]
     assert Counter(c["job"] for c in claims) == Counter(str(i) for i in ids)
     assert all(c["finished"] and c["token"] == 1 for c in claims)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from contentgen.errors import StorageError
 from contentgen.models import Client, JobFilter, JobStatus, StrategyConfig
 from contentgen.storage import SqliteStorage
 from contentgen.storage import _rows as rows
+from contentgen.storage import setup_rules as rules
 from contentgen.storage._migrate import Migration, load_migrations, migrate
 
 from .factories import T0, claim, finish, make_job, make_usage
@@ -155,7 +157,7 @@ async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
 
     async def versions(client: Client) -> None:
         for _ in range(5):
-            await sqlite_storage.add_strategy(client.id, "s", StrategyConfig(), [])
+            await rules.add_strategy(sqlite_storage, client.id, "s", StrategyConfig(), [])
 
     await asyncio.gather(*(run(i) for i in range(200)), *(versions(c) for c in clients))
     done = await sqlite_storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=1000))
@@ -188,3 +190,40 @@ async def test_in_progress_jobs_of_an_older_version_are_claimable(tmp_path: Path
     # the backfilled seq keeps the old order (created_at, then insertion)
     assert [c.job.id for c in claimed] == [jobs[1].id, jobs[0].id]
     assert [c.lease.attempt for c in claimed] == [1, 1]
+
+
+async def test_upgrade_keeps_usage_money_and_orders(tmp_path: Path) -> None:
+    """Rows written before exact money and seq columns: cost becomes nano-dollars, and the
+    old order (time, then insertion) becomes seq."""
+    path = tmp_path / "old.db"
+    conn = _db(path)
+    migrate(conn, load_migrations()[:3])
+    client = Client(name="Acme")
+    conn.execute("INSERT INTO clients VALUES (?, ?, ?, NULL, ?)",
+                 (str(client.id), "Acme", "acme", rows.ts(T0)))  # fmt: skip
+    job = make_job(client.id)
+    conn.execute(
+        f"INSERT INTO jobs ({rows.JOB_COLS}, seq) VALUES ({', '.join('?' * 11)}, 1)",
+        rows.job_params(job),
+    )
+    old_usage = "id, job_id, client_id, provider, model, input_tokens, output_tokens, cost, " \
+        "latency_ms, created_at"  # fmt: skip
+    for i, (cost, at) in enumerate([(0.0012, T0 + timedelta(1)), (1e-10, T0), (0.1, T0)]):
+        conn.execute(
+            f"INSERT INTO llm_usage ({old_usage}) VALUES (?, ?, ?, 'p', 'm', 1, 2, ?, 3, ?)",
+            (f"00000000-0000-4000-8000-00000000000{i}", str(job.id), str(client.id), cost,
+             rows.ts(at)),
+        )  # fmt: skip
+    for name in ("z", "a"):
+        conn.execute(
+            "INSERT INTO seo_rules (id, client_id, name, rule, created_at) VALUES (?, ?, ?, ?, ?)",
+            (str(uuid.uuid4()), str(client.id), name, name, rows.ts(T0)),
+        )  # fmt: skip
+    conn.close()
+    async with SqliteStorage(path) as storage:
+        usage = await storage.list_usage(job.id)
+        assert [u.cost for u in usage] == [0.0, 0.1, 0.0012]
+        assert [u.cost_nanos for u in usage] == [0, 100_000_000, 1_200_000]
+        assert all(u.attempt == 1 and u.error is None for u in usage)
+        assert [r.name for r in await storage.list_seo_rules(client.id)] == ["z", "a"]
+        assert await storage.setup_revision(client.id) == 1

@@ -1,6 +1,6 @@
 """Client management on the facade: clients, versioned strategies, SEO rules, preferences,
-templates, export/import. Every change invalidates the strategy cache of the client and of
-every client that inherits from it."""
+templates, export/import. Every change bumps the client's setup revision in storage, which is
+part of the strategy cache key: no process reads a setup cached before the change."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from contentgen.models import (
     StrategyHistoryEntry,
     invalid_input_from,
 )
+from contentgen.storage import setup_rules
 from contentgen.storage.base import Storage
 
 DEFAULT_CLIENT = "default"
@@ -141,7 +142,8 @@ class SetupApi:
                 found = await self.storage.get_client_by_name(DEFAULT_CLIENT)
                 assert found is not None
                 return found
-            await self.storage.add_strategy(
+            await setup_rules.add_strategy(
+                self.storage,
                 client.id,
                 "default",
                 StrategyConfig.model_validate(DEFAULT_STRATEGY),
@@ -167,7 +169,6 @@ class SetupApi:
         if _maybe_uuid(new_name) is not None:
             raise InvalidInput("name: a client name must not look like a UUID", field="name")
         renamed = await self.storage.rename_client(client.id, new_name.strip())
-        await self.instructions.invalidate(client.id)
         return renamed
 
     async def remove_client(self, ref: str | uuid.UUID, *, force: bool = False) -> list[str]:
@@ -186,7 +187,6 @@ class SetupApi:
             )
         report = []
         for member in doomed:
-            await self.instructions.invalidate(member.id)
             await self.storage.delete_client(member.id)
             report.append(f"{member.name}: removed with {jobs[member.id]} job(s) and its setup")
         return report
@@ -207,8 +207,7 @@ class SetupApi:
         if current is not None and current.config == cfg and current.name == name:
             return current
         changes = strategy_changes(current.config if current else None, cfg)
-        strategy = await self.storage.add_strategy(client.id, name, cfg, changes)
-        await self.instructions.invalidate(client.id)
+        strategy = await setup_rules.add_strategy(self.storage, client.id, name, cfg, changes)
         return strategy
 
     async def get_strategy(
@@ -247,8 +246,7 @@ class SetupApi:
             )
         if found.active:
             return found
-        strategy = await self.storage.activate_strategy(client.id, version)
-        await self.instructions.invalidate(client.id)
+        strategy = await setup_rules.activate_strategy(self.storage, client.id, version)
         return strategy
 
     # rules, preferences, templates ------------------------------------------------------------
@@ -261,13 +259,11 @@ class SetupApi:
                     return existing
                 await self.storage.delete_seo_rule(client.id, name)
         added = await self.storage.add_seo_rule(SeoRule(client_id=client.id, name=name, rule=rule))
-        await self.instructions.invalidate(client.id)
         return added
 
     async def remove_seo_rule(self, ref: str | uuid.UUID | None, name: str) -> bool:
         client = await self.resolve_client(ref)
         removed = await self.storage.delete_seo_rule(client.id, name)
-        await self.instructions.invalidate(client.id)
         return removed
 
     async def set_preference(
@@ -281,13 +277,11 @@ class SetupApi:
         pref = await self.storage.set_preference(
             ContentPreference(client_id=client.id, key=key, value=value)
         )
-        await self.instructions.invalidate(client.id)
         return pref
 
     async def remove_preference(self, ref: str | uuid.UUID | None, key: str) -> bool:
         client = await self.resolve_client(ref)
         removed = await self.storage.delete_preference(client.id, key)
-        await self.instructions.invalidate(client.id)
         return removed
 
     async def set_template(
@@ -306,8 +300,7 @@ class SetupApi:
         current = await self.storage.get_template(client.id, ctype)
         if current is not None and current.body == body:
             return current
-        tpl = await self.storage.add_template(client.id, ctype, body)
-        await self.instructions.invalidate(client.id)
+        tpl = await setup_rules.add_template(self.storage, client.id, ctype, body)
         return tpl
 
     async def list_templates(self, ref: str | uuid.UUID | None) -> list[PromptTemplate]:

@@ -1,8 +1,9 @@
 """The Instructions Module (IM): a request plus the client's effective setup -> a prompt.
 
 The strategy cache holds each client's resolved ``EffectiveSetup`` (TTL
-``strategy_cache_ttl``) and is invalidated the moment the client's or an ancestor's setup
-changes (``invalidate``). The prompt cache keys on the canonical request plus the setup's
+``strategy_cache_ttl``) under a key with the storage's setup revision of the client's chain,
+so a change of the client's or an ancestor's setup, in any process, is seen at once. The
+prompt cache keys on the canonical request plus the setup's
 fingerprint, strategy version and template version, so it can never serve a stale prompt.
 """
 
@@ -87,42 +88,26 @@ class InstructionsModule:
         self.strategy_ttl = strategy_ttl
         self.prompt_ttl = prompt_ttl
         self._tasks: set[asyncio.Task[None]] = set()
-        # Bumped by every invalidation: a setup resolved while a change was being made is
-        # not cached (it may predate the change), so the cache never outlives a change.
-        self._generation = 0
 
     # strategy cache --------------------------------------------------------------------------
     async def setup_for(self, client_id: uuid.UUID) -> EffectiveSetup:
-        key = f"setup:{client_id}"
+        """The client's effective setup, from the strategy cache when it is current.
+
+        The key holds the setup revision of the client's chain, read from storage first: any
+        change of the client or an ancestor, made by any process, changes the key, so a
+        setup cached before a change is never read again (it just expires). The setup is
+        read after the revision, so what is stored under a key is never older than it."""
+        revision = await self.storage.setup_revision(client_id)
+        key = f"setup:{client_id}:{revision}"
         raw = await self.cache.get(key)
         if raw is not None:
             try:
                 return EffectiveSetup.model_validate_json(raw)
             except ValidationError:
                 await self.cache.delete(key)
-        generation = self._generation
         setup = await resolve_setup(self.storage, client_id)
-        if generation == self._generation:
-            await self.cache.set(key, setup.model_dump_json().encode(), ttl=self.strategy_ttl)
+        await self.cache.set(key, setup.model_dump_json().encode(), ttl=self.strategy_ttl)
         return setup
-
-    async def invalidate(self, client_id: uuid.UUID) -> None:
-        """Drop the cached setup of the client and of every descendant."""
-        self._generation += 1
-        clients = await self.storage.list_clients()
-        children: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for c in clients:
-            if c.parent_id is not None:
-                children.setdefault(c.parent_id, []).append(c.id)
-        todo, seen = [client_id], set()
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            await self.cache.delete(f"setup:{current}")
-            todo.extend(children.get(current, []))
-        log.info("strategy_cache_invalidated", client_id=str(client_id), clients=len(seen))
 
     # prompts ---------------------------------------------------------------------------------
     async def build(

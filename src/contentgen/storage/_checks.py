@@ -9,7 +9,15 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from contentgen.errors import Conflict, InvalidInput, StorageError, StrategyNotFound
-from contentgen.models import Client, Job, JobStatus, LlmUsage, invalid_input_from
+from contentgen.models import (
+    Client,
+    Job,
+    JobStatus,
+    LlmUsage,
+    Strategy,
+    StrategyHistoryEntry,
+    invalid_input_from,
+)
 
 
 def not_open(backend: str) -> StorageError:
@@ -138,3 +146,28 @@ def worker_lost(times: int, holder: str, last_seen: datetime) -> str:
     """The error of a job whose runners all vanished."""
     when = last_seen.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"worker lost {times} time{'s' if times != 1 else ''}; last seen {holder} at {when}"
+
+
+def version_taken(kind: str, version: int) -> Conflict:
+    """Another writer stored this version first (``setup_rules`` then takes the next one)."""
+    return Conflict(
+        f"{kind} version {version} already exists; store the next version",
+        field="version",
+        version=version,
+    )
+
+
+def check_history(strategy: Strategy, entry: StrategyHistoryEntry) -> None:
+    if (entry.strategy_id, entry.client_id, entry.version) != (
+        strategy.id, strategy.client_id, strategy.version,
+    ):  # fmt: skip
+        raise InvalidInput(
+            f"history entry {entry.id} is not about strategy {strategy.id} "
+            f"(client {strategy.client_id}, version {strategy.version})",
+            field="entry",
+        )
+
+
+def stamped(usage: Sequence[LlmUsage], attempt: int) -> list[LlmUsage]:
+    """Usage rows as stored by ``finish_job``: marked with the lease's attempt."""
+    return [u if u.attempt == attempt else u.model_copy(update={"attempt": attempt}) for u in usage]

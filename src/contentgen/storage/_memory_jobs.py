@@ -7,6 +7,7 @@ import copy
 import itertools
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Self, TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +21,8 @@ from contentgen.models import (
     JobStatus,
     LlmUsage,
     PromptJob,
+    UsageSummary,
+    from_nanos,
 )
 from contentgen.storage import _checks as checks
 
@@ -32,6 +35,22 @@ def clone(model: M) -> M:
 
 def clones(models: list[M]) -> list[M]:
     return [m.model_copy(deep=True) for m in models]
+
+
+def _summary(provider: str, model: str, rows: list[LlmUsage]) -> UsageSummary:
+    priced = [u.cost_nanos for u in rows if u.cost_nanos is not None]
+    return UsageSummary(
+        provider=provider,
+        model=model,
+        calls=len(rows),
+        failed_calls=sum(1 for u in rows if u.error is not None),
+        input_tokens=sum(u.input_tokens for u in rows),
+        output_tokens=sum(u.output_tokens for u in rows),
+        cached_tokens=sum(u.cached_tokens for u in rows),
+        reasoning_tokens=sum(u.reasoning_tokens for u in rows),
+        cost=from_nanos(sum(priced)) if priced else None,
+        unpriced_calls=len(rows) - len(priced),
+    )
 
 
 class MemoryJobs:
@@ -152,8 +171,23 @@ class MemoryJobs:
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
         self._check()
-        mine = [u for u in self._usage.values() if u.job_id == job_id]
-        return clones(sorted(mine, key=lambda u: u.created_at))
+        return clones([u for u in self._usage.values() if u.job_id == job_id])
+
+    async def usage_summary(
+        self,
+        *,
+        client_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageSummary]:
+        self._check()
+        groups: dict[tuple[str, str], list[LlmUsage]] = {}
+        for u in self._usage.values():
+            if (client_id is None or u.client_id == client_id) and (
+                (since is None or u.created_at >= since) and (until is None or u.created_at < until)
+            ):
+                groups.setdefault((u.provider, u.model), []).append(u)
+        return [_summary(*key, rows) for key, rows in sorted(groups.items())]
 
     # prompt jobs ------------------------------------------------------------------------------
     async def save_prompt_job(self, job: PromptJob) -> PromptJob:

@@ -140,7 +140,7 @@ class MemoryLeases(MemoryJobs):
                 job.strategy_version = strategy_version
             if template_version is not None:
                 job.template_version = template_version
-            self._usage.update((u.id, clone(u)) for u in usage)
+            self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, lease.attempt))
             self._end_attempt(job.id, status.value, error, now)
             return clone(job)
 

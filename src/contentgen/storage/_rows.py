@@ -29,6 +29,7 @@ from contentgen.models import (
     Strategy,
     StrategyConfig,
     StrategyHistoryEntry,
+    from_nanos,
 )
 
 Row = Sequence[Any]
@@ -45,9 +46,10 @@ JOB_COLS = (
     "created_at, updated_at, request_key"
 )
 USAGE_COLS = (
-    "id, job_id, client_id, provider, model, input_tokens, output_tokens, cost, latency_ms, "
-    "created_at"
+    "id, job_id, client_id, provider, model, input_tokens, output_tokens, cached_tokens, "
+    "reasoning_tokens, cost_nanos, latency_ms, finish_reason, error, attempt, created_at"
 )
+USAGE_WIDTH = 15
 PROMPT_JOB_COLS = "id, client_id, status, params, prompt, metadata, error, created_at, updated_at"
 
 
@@ -237,8 +239,13 @@ def usage_params(u: LlmUsage) -> Params:
         u.model,
         u.input_tokens,
         u.output_tokens,
-        u.cost,
+        u.cached_tokens,
+        u.reasoning_tokens,
+        u.cost_nanos,
         u.latency_ms,
+        u.finish_reason,
+        u.error,
+        u.attempt,
         ts(u.created_at),
     )
 
@@ -252,9 +259,14 @@ def usage_from(r: Row) -> LlmUsage:
         model=r[4],
         input_tokens=r[5],
         output_tokens=r[6],
-        cost=r[7],
-        latency_ms=r[8],
-        created_at=parse_ts(r[9]),
+        cached_tokens=r[7],
+        reasoning_tokens=r[8],
+        cost=None if r[9] is None else from_nanos(r[9]),
+        latency_ms=r[10],
+        finish_reason=r[11],
+        error=r[12],
+        attempt=r[13],
+        created_at=parse_ts(r[14]),
     )
 
 

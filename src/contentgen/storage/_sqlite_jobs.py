@@ -1,5 +1,5 @@
-"""The synchronous SQL for jobs (create, read, list) and usage rows; runs on ``SqliteStorage``'s
-worker thread. Leases are in ``_sqlite_leases``.
+"""The synchronous SQL for jobs (create, read, list) and prompt jobs; runs on
+``SqliteStorage``'s worker thread. Leases are in ``_sqlite_leases``, usage in ``_sqlite_usage``.
 
 ``jobs.seq`` is the explicit creation order: each insert takes MAX(seq) + 1 in the same
 statement, which SQLite's single writer makes unique across processes (the unique index
@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from contentgen.errors import ClientNotFound
-from contentgen.models import Job, JobFilter, JobPage, JobStatus, LlmUsage
+from contentgen.models import Job, JobFilter, JobPage, JobStatus, PromptJob
 from contentgen.storage import _checks as checks
 from contentgen.storage import _rows as rows
-from contentgen.storage._sqlite_ops import Conn, constraint_kind, one, storage_error
+from contentgen.storage._sqlite_base import Conn, constraint_kind, next_seq, one, storage_error
 
 _INSERT_JOB = (
-    f"INSERT INTO jobs ({rows.JOB_COLS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))"
+    f"INSERT INTO jobs ({rows.JOB_COLS}, seq) "
+    f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {next_seq('jobs')})"
 )
-_INSERT_USAGE = f"INSERT INTO llm_usage ({rows.USAGE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def create_job(conn: Conn, job: Job) -> Job:
@@ -100,16 +98,20 @@ def count_jobs(conn: Conn, client_id: uuid.UUID) -> int:
     return int(count)
 
 
-def insert_usage(conn: Conn, usage: Sequence[LlmUsage]) -> None:
-    for u in usage:
-        try:
-            conn.execute(_INSERT_USAGE, rows.usage_params(u))
-        except sqlite3.IntegrityError as exc:
-            if constraint_kind(exc) == "unique":
-                raise checks.duplicate("usage row", u.id) from exc
-            raise storage_error(exc) from exc
+# prompt jobs ----------------------------------------------------------------------------------
+def save_prompt_job(conn: Conn, job: PromptJob) -> PromptJob:
+    conn.execute(
+        f"INSERT INTO prompt_jobs ({rows.PROMPT_JOB_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id, "
+        "status = excluded.status, params = excluded.params, prompt = excluded.prompt, "
+        "metadata = excluded.metadata, error = excluded.error, "
+        "created_at = excluded.created_at, updated_at = excluded.updated_at",
+        rows.prompt_job_params(job),
+    )
+    return job
 
 
-def list_usage(conn: Conn, job_id: uuid.UUID) -> list[LlmUsage]:
-    sql = f"SELECT {rows.USAGE_COLS} FROM llm_usage WHERE job_id = ? ORDER BY created_at, rowid"
-    return [rows.usage_from(r) for r in conn.execute(sql, (str(job_id),))]
+def get_prompt_job(conn: Conn, job_id: uuid.UUID) -> PromptJob | None:
+    sql = f"SELECT {rows.PROMPT_JOB_COLS} FROM prompt_jobs WHERE id = ?"
+    row = one(conn, sql, (str(job_id),))
+    return None if row is None else rows.prompt_job_from(row)

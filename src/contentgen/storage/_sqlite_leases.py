@@ -17,8 +17,8 @@ from contentgen.errors import JobNotFound
 from contentgen.models import ContentResult, Job, JobAttempt, JobStatus, LlmUsage, utcnow
 from contentgen.storage import _checks as checks
 from contentgen.storage import _rows as rows
-from contentgen.storage._sqlite_jobs import insert_usage
-from contentgen.storage._sqlite_ops import Conn, one, tx
+from contentgen.storage._sqlite_base import Conn, one, tx
+from contentgen.storage._sqlite_usage import insert_usage
 from contentgen.storage.base import ClaimedJob, Lease
 
 _LEASE_COLS = "job_id, holder, token, attempt, expires_at"
@@ -158,7 +158,7 @@ def finish_job(
         params = (status.value, data, error, strategy_version, template_version, now, jid)
         job = rows.job_from(conn.execute(_FINISH, params).fetchone())
         checks.check_usage(job.id, job.client_id, usage)
-        insert_usage(conn, usage)
+        insert_usage(conn, checks.stamped(usage, lease.attempt))
         _end_attempt(conn, jid, status.value, error, now)
     return job
 

@@ -1,7 +1,10 @@
-"""The ``Storage`` protocol: everything contentgen keeps.
+"""The storage protocols, one per role, and the lease types.
 
-Implementations: ``SqliteStorage`` (embedded default) and ``MemoryStorage`` (tests, embedding).
-Both pass ``tests/storage/test_contract.py``.
+``SetupStore`` (clients and their setup), ``JobStore`` (jobs, leases, prompt jobs),
+``UsageStore`` (usage rows); ``Storage`` is all three plus open/close. Implementations:
+``SqliteStorage`` (embedded default), ``MemoryStorage`` (tests, embedding); each passes the
+contract suite in ``tests/storage``. Domain rules over the primitives (strategy and template
+version numbers, history entries) are in ``setup_rules``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from contentgen.models import (
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
+    UsageSummary,
 )
 
 
@@ -57,18 +60,10 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-@runtime_checkable
-class Storage(Protocol):
-    """Async persistence for clients, their setup, jobs, prompt jobs and usage."""
-
-    async def open(self) -> None:
-        """Connect and apply pending migrations. Idempotent."""
-
-    async def aclose(self) -> None: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(self, *exc: object) -> None: ...
+class SetupStore(Protocol):
+    """Clients and their setup. Primitives only: version numbers, activation and history
+    entries are decided by ``setup_rules``. Every change of a client's setup (name, strategy,
+    rules, preferences, templates) bumps its setup revision in the same transaction."""
 
     # clients --------------------------------------------------------------------------------
     async def add_client(self, client: Client) -> Client:
@@ -86,27 +81,39 @@ class Storage(Protocol):
     async def delete_client(self, client_id: uuid.UUID) -> None:
         """Delete the client with its setup, jobs and usage rows."""
 
+    async def setup_revision(self, client_id: uuid.UUID) -> int:
+        """A number that grows whenever the setup of the client or of an ancestor changes
+        (largest revision along the chain; revisions are database-wide increasing). 0 for an
+        unknown client. Part of the strategy cache key."""
+
     # strategies (versioned; exactly one active per client) ---------------------------------
-    async def add_strategy(
-        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-    ) -> Strategy:
-        """Store a new version (previous max + 1), make it the active one, log history."""
+    async def insert_strategy(self, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+        """Store a strategy version and its history entry in one transaction; when
+        ``strategy.active`` it becomes the only active one. ``Conflict`` (field "version")
+        when the version exists: another writer was first, take the next number."""
+
+    async def set_active_strategy(
+        self, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+    ) -> Strategy | None:
+        """Make this version the only active one and store the history entry; None when the
+        client has no such version."""
 
     async def get_strategy(
         self, client_id: uuid.UUID, version: int | None = None
     ) -> Strategy | None:
         """The given version, or the active one when ``version`` is None."""
 
-    async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]: ...
+    async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]:
+        """By version."""
 
-    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy: ...
-
-    async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]: ...
+    async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
+        """In the order stored."""
 
     # seo rules, preferences ------------------------------------------------------------------
     async def add_seo_rule(self, rule: SeoRule) -> SeoRule: ...
 
-    async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]: ...
+    async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
+        """In the order added."""
 
     async def delete_seo_rule(self, client_id: uuid.UUID, name: str) -> bool: ...
 
@@ -118,16 +125,20 @@ class Storage(Protocol):
     async def delete_preference(self, client_id: uuid.UUID, key: str) -> bool: ...
 
     # prompt templates (versioned per client and content type) -------------------------------
-    async def add_template(
-        self, client_id: uuid.UUID, content_type: ContentType, body: str
-    ) -> PromptTemplate:
-        """Store a new active version of the client's template for the content type."""
+    async def insert_template(self, template: PromptTemplate) -> PromptTemplate:
+        """Store a template version; when ``template.active`` it becomes the only active one
+        of its content type. ``Conflict`` (field "version") when the version exists."""
 
     async def get_template(
         self, client_id: uuid.UUID, content_type: ContentType, version: int | None = None
-    ) -> PromptTemplate | None: ...
+    ) -> PromptTemplate | None:
+        """The given version, or the active one when ``version`` is None."""
 
     async def list_templates(self, client_id: uuid.UUID) -> list[PromptTemplate]: ...
+
+
+class JobStore(Protocol):
+    """Jobs, their leases and prompt jobs."""
 
     # jobs --------------------------------------------------------------------------------
     async def create_job(self, job: Job) -> Job:
@@ -200,10 +211,39 @@ class Storage(Protocol):
     async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
         """Every claim of the job, oldest first."""
 
-    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]: ...
-
     # prompt jobs ---------------------------------------------------------------------------
     async def save_prompt_job(self, job: PromptJob) -> PromptJob:
         """Insert or update by id."""
 
     async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None: ...
+
+
+class UsageStore(Protocol):
+    """Usage rows (written by ``JobStore.finish_job``) and what is asked of them."""
+
+    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
+        """The job's rows in the order stored."""
+
+    async def usage_summary(
+        self,
+        *,
+        client_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageSummary]:
+        """Rows added up per provider and model (``since`` <= created_at < ``until``), sorted
+        by provider then model; money summed exactly."""
+
+
+@runtime_checkable
+class Storage(SetupStore, JobStore, UsageStore, Protocol):
+    """Everything contentgen keeps: ``async with storage: ...``."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations. Idempotent."""
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...

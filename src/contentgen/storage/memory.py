@@ -18,7 +18,6 @@ from contentgen.models import (
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
 )
 from contentgen.storage import _checks as checks
@@ -51,6 +50,7 @@ class MemoryStorage(MemoryLeases):
         self._rules: dict[uuid.UUID, SeoRule] = {}
         self._prefs: dict[uuid.UUID, ContentPreference] = {}
         self._templates: dict[uuid.UUID, list[PromptTemplate]] = {}
+        self._revisions: dict[uuid.UUID, int] = {}
 
     # clients ------------------------------------------------------------------------------------
     async def add_client(self, client: Client) -> Client:
@@ -64,6 +64,7 @@ class MemoryStorage(MemoryLeases):
                 self._require_client(client.parent_id)
             self._clients[client.id] = clone(client)
             self._names[name_key(client.name)] = client.id
+            self._bump(client.id)
         return client
 
     async def get_client(self, client_id: uuid.UUID) -> Client | None:
@@ -93,6 +94,7 @@ class MemoryStorage(MemoryLeases):
             del self._names[name_key(current.name)]
             self._names[name_key(new.name)] = client_id
             self._clients[client_id] = new
+            self._bump(client_id)  # templates may use the client's name
         return clone(new)
 
     async def delete_client(self, client_id: uuid.UUID) -> None:
@@ -117,36 +119,55 @@ class MemoryStorage(MemoryLeases):
                 per_client.pop(client_id, None)
             del self._names[name_key(client.name)]
             del self._clients[client_id]
+            self._revisions.pop(client_id, None)
+
+    async def setup_revision(self, client_id: uuid.UUID) -> int:
+        self._check()
+        revision, current, depth = 0, self._clients.get(client_id), 0
+        while current is not None and depth <= 64:
+            revision = max(revision, self._revisions.get(current.id, 0))
+            parent = current.parent_id
+            current, depth = (None if parent is None else self._clients.get(parent)), depth + 1
+        return revision
+
+    def _bump(self, client_id: uuid.UUID) -> None:
+        """Like the SQL backends: the next database-wide revision."""
+        self._revisions[client_id] = max(self._revisions.values(), default=0) + 1
 
     # strategies -------------------------------------------------------------------------------
-    async def add_strategy(
-        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-    ) -> Strategy:
+    async def insert_strategy(self, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+        self._check()
+        checks.check_history(strategy, entry)
+        async with self._lock:
+            self._require_client(strategy.client_id)
+            versions = self._strategies.setdefault(strategy.client_id, [])
+            if any(s.version == strategy.version for s in versions):
+                raise checks.version_taken("strategy", strategy.version)
+            if any(s.id == strategy.id for all_s in self._strategies.values() for s in all_s):
+                raise checks.duplicate("strategy", strategy.id)
+            if strategy.active:
+                for s in versions:
+                    s.active = False
+            versions.append(clone(strategy))
+            self._history.setdefault(strategy.client_id, []).append(clone(entry))
+            self._bump(strategy.client_id)
+        return strategy
+
+    async def set_active_strategy(
+        self, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+    ) -> Strategy | None:
         self._check()
         async with self._lock:
-            self._require_client(client_id)
-            versions = self._strategies.setdefault(client_id, [])
-            strategy = Strategy(
-                client_id=client_id,
-                name=name,
-                config=clone(config),
-                version=max((s.version for s in versions), default=0) + 1,
-                active=True,
-            )
+            versions = self._strategies.get(client_id, [])
+            found = next((s for s in versions if s.version == version), None)
+            if found is None:
+                return None
+            checks.check_history(found, entry)
             for s in versions:
-                s.active = False
-            versions.append(strategy)
-            self._history.setdefault(client_id, []).append(
-                StrategyHistoryEntry(
-                    strategy_id=strategy.id,
-                    client_id=client_id,
-                    version=strategy.version,
-                    action="created",
-                    changes=list(changes),
-                    created_at=strategy.created_at,
-                )
-            )
-        return clone(strategy)
+                s.active = s.version == version
+            self._history.setdefault(client_id, []).append(clone(entry))
+            self._bump(client_id)
+            return clone(found)
 
     async def get_strategy(
         self, client_id: uuid.UUID, version: int | None = None
@@ -161,25 +182,9 @@ class MemoryStorage(MemoryLeases):
         self._check()
         return clones(sorted(self._strategies.get(client_id, []), key=lambda s: s.version))
 
-    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy:
-        self._check()
-        async with self._lock:
-            versions = self._strategies.get(client_id, [])
-            found = next((s for s in versions if s.version == version), None)
-            if found is None:
-                raise checks.strategy_not_found(client_id, version)
-            for s in versions:
-                s.active = s.version == version
-            self._history.setdefault(client_id, []).append(
-                StrategyHistoryEntry(
-                    strategy_id=found.id, client_id=client_id, version=version, action="activated"
-                )
-            )
-        return clone(found)
-
     async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
         self._check()
-        return clones(sorted(self._history.get(client_id, []), key=lambda h: h.created_at))
+        return clones(self._history.get(client_id, []))
 
     # seo rules, preferences ------------------------------------------------------------------
     async def add_seo_rule(self, rule: SeoRule) -> SeoRule:
@@ -193,12 +198,12 @@ class MemoryStorage(MemoryLeases):
             if rule.id in self._rules:
                 raise checks.duplicate("seo rule", rule.id)
             self._rules[rule.id] = clone(rule)
+            self._bump(rule.client_id)
         return rule
 
     async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
         self._check()
-        mine = [r for r in self._rules.values() if r.client_id == client_id]
-        return clones(sorted(mine, key=lambda r: r.created_at))
+        return clones([r for r in self._rules.values() if r.client_id == client_id])
 
     async def delete_seo_rule(self, client_id: uuid.UUID, name: str) -> bool:
         self._check()
@@ -206,6 +211,7 @@ class MemoryStorage(MemoryLeases):
             for key, r in self._rules.items():
                 if r.client_id == client_id and r.name == name:
                     del self._rules[key]
+                    self._bump(client_id)
                     return True
         return False
 
@@ -227,6 +233,7 @@ class MemoryStorage(MemoryLeases):
             if old is not None:
                 del self._prefs[old.id]
             self._prefs[pref.id] = clone(pref)
+            self._bump(pref.client_id)
         return pref
 
     async def list_preferences(self, client_id: uuid.UUID) -> list[ContentPreference]:
@@ -240,28 +247,26 @@ class MemoryStorage(MemoryLeases):
             for pid, p in self._prefs.items():
                 if p.client_id == client_id and p.key == key:
                     del self._prefs[pid]
+                    self._bump(client_id)
                     return True
         return False
 
     # prompt templates -------------------------------------------------------------------------
-    async def add_template(
-        self, client_id: uuid.UUID, content_type: ContentType, body: str
-    ) -> PromptTemplate:
+    async def insert_template(self, template: PromptTemplate) -> PromptTemplate:
         self._check()
         async with self._lock:
-            self._require_client(client_id)
-            all_types = self._templates.setdefault(client_id, [])
-            same = [t for t in all_types if t.content_type == content_type]
-            template = PromptTemplate(
-                client_id=client_id,
-                content_type=content_type,
-                body=body,
-                version=max((t.version for t in same), default=0) + 1,
-            )
-            for t in same:
-                t.active = False
-            all_types.append(template)
-        return clone(template)
+            self._require_client(template.client_id)
+            all_types = self._templates.setdefault(template.client_id, [])
+            same = [t for t in all_types if t.content_type == template.content_type]
+            if any(t.version == template.version for t in same):
+                kind = f"{template.content_type.value} template"
+                raise checks.version_taken(kind, template.version)
+            if template.active:
+                for t in same:
+                    t.active = False
+            all_types.append(clone(template))
+            self._bump(template.client_id)
+        return template
 
     async def get_template(
         self, client_id: uuid.UUID, content_type: ContentType, version: int | None = None
