@@ -47,7 +47,7 @@ async def run_one(storage: Any, router: Router, claimed: ClaimedJob, lease_s: fl
         beating.cancel()
     usage = LlmUsage(job_id=job.id, client_id=job.client_id, provider=done.provider,
                      model=done.model, input_tokens=done.input_tokens,
-                     output_tokens=done.output_tokens, cost=done.cost or 0.0,
+                     output_tokens=done.output_tokens, cost=done.cost,
                      latency_ms=done.latency_ms)  # fmt: skip
     result = ContentResult(content=done.text, title=job.params.topic, metadata=ResultMetadata(
         word_count=len(done.text.split()), keywords_used=[], llm_provider=done.provider,

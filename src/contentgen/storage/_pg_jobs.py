@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from contentgen.errors import ClientNotFound, InvalidInput, JobNotFound
@@ -21,6 +22,7 @@ from contentgen.models import (
     JobPage,
     JobStatus,
     LlmUsage,
+    UsageSummary,
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
@@ -118,7 +120,7 @@ async def count_jobs(conn: Conn, client_id: uuid.UUID) -> int:
 
 async def list_usage(conn: Conn, job_id: uuid.UUID) -> list[LlmUsage]:
     found = await conn.fetch(
-        f"SELECT {USAGE_COLS} FROM llm_usage WHERE job_id = $1 ORDER BY created_at, seq", job_id
+        f"SELECT {USAGE_COLS} FROM llm_usage WHERE job_id = $1 ORDER BY seq", job_id
     )
     return [rows.usage_from(r) for r in found]
 
@@ -181,7 +183,7 @@ def finish_args(
         status.value,
         None if result is None else result.model_dump_json(),
         error,
-        json.dumps([rows.usage_doc(u) for u in usage]),
+        json.dumps([rows.usage_doc(u) for u in checks.stamped(usage, lease.attempt)]),
         strategy_version,
         template_version,
     ]
@@ -229,3 +231,13 @@ async def job_attempts(conn: Conn, job_id: uuid.UUID) -> list[JobAttempt]:
         f"SELECT {ATTEMPT_COLS} FROM job_attempts WHERE job_id = $1 ORDER BY token", job_id
     )
     return [rows.attempt_from(r) for r in found]
+
+
+async def usage_summary(
+    conn: Conn, client_id: uuid.UUID | None, since: datetime | None, until: datetime | None
+) -> list[UsageSummary]:
+    found = await conn.fetch(
+        "SELECT * FROM contentgen_usage_summary($1, $2, $3)",
+        client_id, None if since is None else aware(since), None if until is None else aware(until),
+    )  # fmt: skip
+    return [rows.summary_from(r) for r in found]

@@ -11,7 +11,6 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -34,6 +33,8 @@ from contentgen.models import (
     Strategy,
     StrategyConfig,
     StrategyHistoryEntry,
+    UsageSummary,
+    from_nanos,
 )
 from contentgen.storage.base import ClaimedJob, Lease
 
@@ -45,11 +46,10 @@ JOB_COLS = (
     "request_key, created_at, updated_at"
 )
 USAGE_COLS = (
-    "id, job_id, client_id, provider, model, input_tokens, output_tokens, cost_nanos, "
-    "latency_ms, created_at"
+    "id, job_id, client_id, provider, model, input_tokens, output_tokens, cached_tokens, "
+    "reasoning_tokens, cost_nanos, latency_ms, finish_reason, error, attempt, created_at"
 )
 ATTEMPT_COLS = "job_id, token, attempt, holder, claimed_at, ended_at, outcome, error"
-NANOS = Decimal(1_000_000_000)
 
 
 def _doc(model: type[M], value: Any) -> M:
@@ -79,17 +79,6 @@ def _ts(value: Any) -> datetime:
 def aware(value: datetime) -> datetime:
     """A naive datetime is taken to be UTC already (as the SQLite backend does)."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def cost_to_nanos(cost: float | None) -> int | None:
-    """Dollars as exact integer nano-dollars (decimal rounding of the float's shortest repr)."""
-    if cost is None:
-        return None
-    return int((Decimal(repr(cost)) * NANOS).to_integral_value(ROUND_HALF_EVEN))
-
-
-def nanos_to_cost(nanos: int | None) -> float | None:
-    return None if nanos is None else float(Decimal(nanos) / NANOS)
 
 
 def client_from(r: Row) -> Client:
@@ -188,7 +177,7 @@ def claimed_from(r: Row) -> ClaimedJob:
 
 
 def usage_from(r: Row) -> LlmUsage:
-    cost = nanos_to_cost(r["cost_nanos"])
+    nanos = r["cost_nanos"]
     return LlmUsage(
         id=_uuid(r["id"]),
         job_id=_uuid(r["job_id"]),
@@ -197,14 +186,19 @@ def usage_from(r: Row) -> LlmUsage:
         model=r["model"],
         input_tokens=r["input_tokens"],
         output_tokens=r["output_tokens"],
-        cost=0.0 if cost is None else cost,  # until LlmUsage.cost may be None (storage branch)
+        cached_tokens=r["cached_tokens"],
+        reasoning_tokens=r["reasoning_tokens"],
+        cost=None if nanos is None else from_nanos(int(nanos)),
         latency_ms=r["latency_ms"],
+        finish_reason=r["finish_reason"],
+        error=r["error"],
+        attempt=r["attempt"],
         created_at=_ts(r["created_at"]),
     )
 
 
 def usage_doc(u: LlmUsage) -> dict[str, Any]:
-    """A usage row as the JSON ``contentgen_finish_job`` takes (jsonb_populate_recordset)."""
+    """A usage row as the JSON ``contentgen_finish_job`` takes (jsonb_populate_record)."""
     return {
         "id": str(u.id),
         "job_id": str(u.job_id),
@@ -213,10 +207,27 @@ def usage_doc(u: LlmUsage) -> dict[str, Any]:
         "model": u.model,
         "input_tokens": u.input_tokens,
         "output_tokens": u.output_tokens,
-        "cost_nanos": cost_to_nanos(u.cost),
+        "cached_tokens": u.cached_tokens,
+        "reasoning_tokens": u.reasoning_tokens,
+        "cost_nanos": u.cost_nanos,
         "latency_ms": u.latency_ms,
+        "finish_reason": u.finish_reason,
+        "error": u.error,
+        "attempt": u.attempt,
         "created_at": aware(u.created_at).isoformat(),
     }
+
+
+def summary_from(r: Row) -> UsageSummary:
+    nanos = r["cost_nanos"]
+    return UsageSummary(
+        provider=r["provider"], model=r["model"], calls=int(r["calls"]),
+        failed_calls=int(r["failed_calls"]), input_tokens=int(r["input_tokens"]),
+        output_tokens=int(r["output_tokens"]), cached_tokens=int(r["cached_tokens"]),
+        reasoning_tokens=int(r["reasoning_tokens"]),
+        cost=None if nanos is None else from_nanos(int(nanos)),
+        unpriced_calls=int(r["unpriced_calls"]),
+    )  # fmt: skip
 
 
 def prompt_job_from(r: Row) -> PromptJob:

@@ -19,7 +19,6 @@ from contentgen.models import (
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
 )
 from contentgen.storage import _checks as checks
@@ -124,10 +123,7 @@ async def delete_client(conn: Conn, client_id: uuid.UUID) -> None:
 
 
 async def setup_revision(conn: Conn, client_id: uuid.UUID) -> int:
-    value = await conn.fetchval("SELECT setup_revision FROM clients WHERE id = $1", client_id)
-    if value is None:
-        raise ClientNotFound(str(client_id))
-    return int(value)
+    return int(await conn.fetchval("SELECT contentgen_setup_revision($1)", client_id))
 
 
 # strategies ----------
@@ -137,17 +133,37 @@ _HISTORY = (
 )
 
 
-async def add_strategy(
-    conn: Conn, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-) -> Strategy:
-    strategy = Strategy(client_id=client_id, name=name, config=config)
-    row = await conn.fetchrow(
-        "SELECT * FROM contentgen_add_strategy($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)",
-        strategy.id, client_id, name, config.model_dump_json(),
-        json.dumps(list(changes), ensure_ascii=False), uuid.uuid4(), aware(strategy.created_at),
-    )  # fmt: skip
-    if row is None:
-        raise ClientNotFound(str(client_id))
+def version_refused(exc: BaseException, kind: str, version: int, row_id: uuid.UUID,
+                    client_id: uuid.UUID) -> Exception | None:  # fmt: skip
+    """The model error for a refused insert of a versioned row (None: not a refusal)."""
+    if not is_integrity(exc):
+        return None
+    found, name = constraint(exc)
+    if found == "foreign_key":
+        return ClientNotFound(str(client_id))
+    if found == "unique" and "version" in name:
+        return checks.version_taken(kind, version)
+    if found == "unique":
+        return checks.duplicate(kind, row_id)
+    return integrity_error(exc)
+
+
+async def insert_strategy(conn: Conn, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+    checks.check_history(strategy, entry)
+    try:
+        row = await conn.fetchrow(
+            "SELECT * FROM contentgen_insert_strategy($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, "
+            "$10::jsonb, $11)",
+            strategy.id, strategy.client_id, strategy.name, strategy.config.model_dump_json(),
+            strategy.version, strategy.active, aware(strategy.created_at), entry.id,
+            entry.action, json.dumps(entry.changes, ensure_ascii=False), aware(entry.created_at),
+        )  # fmt: skip
+    except Exception as exc:
+        refused = version_refused(exc, "strategy", strategy.version, strategy.id,
+                                  strategy.client_id)  # fmt: skip
+        if refused is None:
+            raise
+        raise refused from exc
     return rows.strategy_from(row)
 
 
@@ -166,13 +182,19 @@ async def list_strategies(conn: Conn, client_id: uuid.UUID) -> list[Strategy]:
     return [rows.strategy_from(r) for r in found]
 
 
-async def activate_strategy(conn: Conn, client_id: uuid.UUID, version: int) -> Strategy:
+async def set_active_strategy(
+    conn: Conn, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+) -> Strategy | None:
+    found = await get_strategy(conn, client_id, version)
+    if found is None:
+        return None
+    checks.check_history(found, entry)
     row = await conn.fetchrow(
-        "SELECT * FROM contentgen_activate_strategy($1, $2, $3)", client_id, version, uuid.uuid4()
-    )
-    if row is None:
-        raise checks.strategy_not_found(client_id, version)
-    return rows.strategy_from(row)
+        "SELECT * FROM contentgen_set_active_strategy($1, $2, $3, $4, $5, $6::jsonb, $7)",
+        client_id, version, entry.id, entry.strategy_id, entry.action,
+        json.dumps(entry.changes, ensure_ascii=False), aware(entry.created_at),
+    )  # fmt: skip
+    return None if row is None else rows.strategy_from(row)
 
 
 async def strategy_history(conn: Conn, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
@@ -206,7 +228,7 @@ async def add_seo_rule(conn: Conn, rule: SeoRule) -> SeoRule:
 async def list_seo_rules(conn: Conn, client_id: uuid.UUID) -> list[SeoRule]:
     found = await conn.fetch(
         "SELECT id, client_id, name, rule, created_at FROM seo_rules WHERE client_id = $1 "
-        "ORDER BY created_at, seq",
+        "ORDER BY seq",
         client_id,
     )
     return [rows.rule_from(r) for r in found]
@@ -264,16 +286,19 @@ _TEMPLATE = (
 )
 
 
-async def add_template(
-    conn: Conn, client_id: uuid.UUID, content_type: ContentType, body: str
-) -> PromptTemplate:
-    template = PromptTemplate(client_id=client_id, content_type=content_type, body=body)
-    row = await conn.fetchrow(
-        "SELECT * FROM contentgen_add_template($1, $2, $3, $4, $5)",
-        template.id, client_id, content_type.value, body, aware(template.created_at),
-    )  # fmt: skip
-    if row is None:
-        raise ClientNotFound(str(client_id))
+async def insert_template(conn: Conn, template: PromptTemplate) -> PromptTemplate:
+    try:
+        row = await conn.fetchrow(
+            "SELECT * FROM contentgen_insert_template($1, $2, $3, $4, $5, $6, $7)",
+            template.id, template.client_id, template.content_type.value, template.body,
+            template.version, template.active, aware(template.created_at),
+        )  # fmt: skip
+    except Exception as exc:
+        kind = f"{template.content_type.value} template"
+        refused = version_refused(exc, kind, template.version, template.id, template.client_id)
+        if refused is None:
+            raise
+        raise refused from exc
     return rows.template_from(row)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Self, TypeVar
 
 from contentgen.errors import ContentgenError, StorageError
@@ -36,8 +37,8 @@ from contentgen.models import (
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
+    UsageSummary,
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_jobs as jobs
@@ -173,10 +174,13 @@ class PostgresStorage:
     async def setup_revision(self, client_id: uuid.UUID) -> int:
         return await self._run(lambda c: setup.setup_revision(c, client_id))
 
-    async def add_strategy(
-        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-    ) -> Strategy:
-        return await self._run(lambda c: setup.add_strategy(c, client_id, name, config, changes))
+    async def insert_strategy(self, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+        return await self._run(lambda c: setup.insert_strategy(c, strategy, entry))
+
+    async def set_active_strategy(
+        self, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+    ) -> Strategy | None:
+        return await self._run(lambda c: setup.set_active_strategy(c, client_id, version, entry))
 
     async def get_strategy(
         self, client_id: uuid.UUID, version: int | None = None
@@ -185,9 +189,6 @@ class PostgresStorage:
 
     async def list_strategies(self, client_id: uuid.UUID) -> list[Strategy]:
         return await self._run(lambda c: setup.list_strategies(c, client_id))
-
-    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy:
-        return await self._run(lambda c: setup.activate_strategy(c, client_id, version))
 
     async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
         return await self._run(lambda c: setup.strategy_history(c, client_id))
@@ -210,10 +211,8 @@ class PostgresStorage:
     async def delete_preference(self, client_id: uuid.UUID, key: str) -> bool:
         return await self._run(lambda c: setup.delete_preference(c, client_id, key))
 
-    async def add_template(
-        self, client_id: uuid.UUID, content_type: ContentType, body: str
-    ) -> PromptTemplate:
-        return await self._run(lambda c: setup.add_template(c, client_id, content_type, body))
+    async def insert_template(self, template: PromptTemplate) -> PromptTemplate:
+        return await self._run(lambda c: setup.insert_template(c, template))
 
     async def get_template(
         self, client_id: uuid.UUID, content_type: ContentType, version: int | None = None
@@ -244,6 +243,15 @@ class PostgresStorage:
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
         return await self._run(lambda c: jobs.list_usage(c, job_id))
+
+    async def usage_summary(
+        self,
+        *,
+        client_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageSummary]:
+        return await self._run(lambda c: jobs.usage_summary(c, client_id, since, until))
 
     async def claim_jobs(
         self,

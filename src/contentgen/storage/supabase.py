@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Self
 
 from contentgen.errors import ClientNotFound, ContentgenError, InvalidInput
@@ -39,8 +40,8 @@ from contentgen.models import (
     PromptTemplate,
     SeoRule,
     Strategy,
-    StrategyConfig,
     StrategyHistoryEntry,
+    UsageSummary,
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
@@ -61,6 +62,19 @@ def _is_uuid_prefix(text: str) -> bool:
         (c == "-") if z == "-" else (c in "0123456789abcdef")
         for c, z in zip(text, _ZERO, strict=False)
     )
+
+
+def _refused(exc: ContentgenError, kind: str, version: int, row_id: uuid.UUID,
+             client_id: uuid.UUID) -> ContentgenError:  # fmt: skip
+    """The model error for a refused insert of a versioned row."""
+    code, message = api_error(exc)
+    if code == "23503":
+        return ClientNotFound(str(client_id))
+    if code == "23505" and "version" in message:
+        return checks.version_taken(kind, version)
+    if code == "23505":
+        return checks.duplicate(kind, row_id)
+    return exc
 
 
 def _j(model: Any) -> Any:
@@ -182,23 +196,25 @@ class SupabaseStorage:
         await self.rest.delete("clients", id=client_id)
 
     async def setup_revision(self, client_id: uuid.UUID) -> int:
-        found = await self.rest.select("clients", "setup_revision", id=client_id)
-        if not found:
-            raise ClientNotFound(str(client_id))
-        return int(found[0]["setup_revision"])
+        return int(
+            await self.rest.rpc("contentgen_setup_revision", {"p_client_id": str(client_id)})
+        )
 
     # strategies ---------------------------------------------------------------------------------
-    async def add_strategy(
-        self, client_id: uuid.UUID, name: str, config: StrategyConfig, changes: list[str]
-    ) -> Strategy:
-        s = Strategy(client_id=client_id, name=name, config=config)
-        found = await self.rest.rpc("contentgen_add_strategy", {
-            "p_id": str(s.id), "p_client_id": str(client_id), "p_name": name,
-            "p_config": _j(config), "p_changes": list(changes),
-            "p_history_id": str(uuid.uuid4()), "p_created_at": _ts(s.created_at),
-        })  # fmt: skip
-        if not found:
-            raise ClientNotFound(str(client_id))
+    async def insert_strategy(self, strategy: Strategy, entry: StrategyHistoryEntry) -> Strategy:
+        checks.check_history(strategy, entry)
+        try:
+            found = await self.rest.rpc("contentgen_insert_strategy", {
+                "p_id": str(strategy.id), "p_client_id": str(strategy.client_id),
+                "p_name": strategy.name, "p_config": _j(strategy.config),
+                "p_version": strategy.version, "p_active": strategy.active,
+                "p_created_at": _ts(strategy.created_at), "p_history_id": str(entry.id),
+                "p_action": entry.action, "p_changes": list(entry.changes),
+                "p_history_at": _ts(entry.created_at),
+            })  # fmt: skip
+        except ContentgenError as exc:
+            raise _refused(exc, "strategy", strategy.version, strategy.id,
+                           strategy.client_id) from exc  # fmt: skip
         return rows.strategy_from(found[0])
 
     async def get_strategy(
@@ -213,14 +229,19 @@ class SupabaseStorage:
         found = await self.rest.select("strategies", "*", order=["version"], client_id=client_id)
         return [rows.strategy_from(r) for r in found]
 
-    async def activate_strategy(self, client_id: uuid.UUID, version: int) -> Strategy:
-        found = await self.rest.rpc("contentgen_activate_strategy", {
-            "p_client_id": str(client_id), "p_version": version,
-            "p_history_id": str(uuid.uuid4()),
+    async def set_active_strategy(
+        self, client_id: uuid.UUID, version: int, entry: StrategyHistoryEntry
+    ) -> Strategy | None:
+        current = await self.get_strategy(client_id, version)
+        if current is None:
+            return None
+        checks.check_history(current, entry)
+        found = await self.rest.rpc("contentgen_set_active_strategy", {
+            "p_client_id": str(client_id), "p_version": version, "p_history_id": str(entry.id),
+            "p_strategy_id": str(entry.strategy_id), "p_action": entry.action,
+            "p_changes": list(entry.changes), "p_history_at": _ts(entry.created_at),
         })  # fmt: skip
-        if not found:
-            raise checks.strategy_not_found(client_id, version)
-        return rows.strategy_from(found[0])
+        return rows.strategy_from(found[0]) if found else None
 
     async def strategy_history(self, client_id: uuid.UUID) -> list[StrategyHistoryEntry]:
         found = await self.rest.select("strategy_history", "*", order=["seq"],
@@ -245,7 +266,7 @@ class SupabaseStorage:
         return rule
 
     async def list_seo_rules(self, client_id: uuid.UUID) -> list[SeoRule]:
-        found = await self.rest.select("seo_rules", "*", order=["created_at", "seq"],
+        found = await self.rest.select("seo_rules", "*", order=["seq"],
                                        client_id=client_id)  # fmt: skip
         return [rows.rule_from(r) for r in found]
 
@@ -275,17 +296,17 @@ class SupabaseStorage:
         return bool(await self.rest.delete("content_preferences", client_id=client_id, key=key))
 
     # prompt templates ---------------------------------------------------------------------------
-    async def add_template(
-        self, client_id: uuid.UUID, content_type: ContentType, body: str
-    ) -> PromptTemplate:
-        t = PromptTemplate(client_id=client_id, content_type=content_type, body=body)
-        found = await self.rest.rpc("contentgen_add_template", {
-            "p_id": str(t.id), "p_client_id": str(client_id),
-            "p_content_type": content_type.value, "p_body": body,
-            "p_created_at": _ts(t.created_at),
-        })  # fmt: skip
-        if not found:
-            raise ClientNotFound(str(client_id))
+    async def insert_template(self, template: PromptTemplate) -> PromptTemplate:
+        try:
+            found = await self.rest.rpc("contentgen_insert_template", {
+                "p_id": str(template.id), "p_client_id": str(template.client_id),
+                "p_content_type": template.content_type.value, "p_body": template.body,
+                "p_version": template.version, "p_active": template.active,
+                "p_created_at": _ts(template.created_at),
+            })  # fmt: skip
+        except ContentgenError as exc:
+            kind = f"{template.content_type.value} template"
+            raise _refused(exc, kind, template.version, template.id, template.client_id) from exc
         return rows.template_from(found[0])
 
     async def get_template(
@@ -366,9 +387,23 @@ class SupabaseStorage:
         return await self.rest.count("jobs", client_id=client_id)
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
-        found = await self.rest.select("llm_usage", _USAGE_COLS, order=["created_at", "seq"],
+        found = await self.rest.select("llm_usage", _USAGE_COLS, order=["seq"],
                                        job_id=job_id)  # fmt: skip
         return [rows.usage_from(r) for r in found]
+
+    async def usage_summary(
+        self,
+        *,
+        client_id: uuid.UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageSummary]:
+        found = await self.rest.rpc("contentgen_usage_summary", {
+            "p_client_id": None if client_id is None else str(client_id),
+            "p_since": None if since is None else _ts(since),
+            "p_until": None if until is None else _ts(until),
+        })  # fmt: skip
+        return [rows.summary_from(r) for r in found]
 
     # leases --------------------------------------------------------------------------------------
     async def claim_jobs(
@@ -413,7 +448,7 @@ class SupabaseStorage:
             found = await self.rest.rpc("contentgen_finish_job", {
                 "p_job_id": str(lease.job_id), "p_token": lease.token, "p_status": args[2],
                 "p_result": _j(result), "p_error": error,
-                "p_usage": [rows.usage_doc(u) for u in usage],
+                "p_usage": [rows.usage_doc(u) for u in checks.stamped(usage, lease.attempt)],
                 "p_strategy_version": strategy_version, "p_template_version": template_version,
             })  # fmt: skip
         except ContentgenError as exc:

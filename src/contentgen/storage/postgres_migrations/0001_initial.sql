@@ -2,6 +2,11 @@
 -- PostgreSQL's own types: uuid ids, timestamptz times, jsonb documents, bigint nano-dollars.
 -- Every table has an explicit `seq` (insertion order breaks ties between equal timestamps).
 
+-- Every change of a client's setup gives it the next value of this database-wide sequence, so
+-- the largest revision along a client's chain (itself, its parent, ...) grows with every change
+-- anywhere in the chain: it is part of the strategy cache key.
+CREATE SEQUENCE contentgen_setup_revision;
+
 CREATE TABLE clients (
     id              uuid PRIMARY KEY,
     seq             bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
@@ -9,7 +14,7 @@ CREATE TABLE clients (
     -- casefolded name, computed by the application (Python's casefold, on every backend)
     name_key        text NOT NULL UNIQUE,
     parent_id       uuid REFERENCES clients (id),
-    setup_revision  bigint NOT NULL DEFAULT 0,
+    setup_revision  bigint NOT NULL DEFAULT nextval('contentgen_setup_revision'),
     created_at      timestamptz NOT NULL
 );
 CREATE INDEX clients_parent_id ON clients (parent_id);
@@ -37,7 +42,7 @@ CREATE TABLE strategy_history (
     changes      jsonb NOT NULL,
     created_at   timestamptz NOT NULL
 );
-CREATE INDEX strategy_history_client ON strategy_history (client_id, seq);
+CREATE INDEX strategy_history_client_seq ON strategy_history (client_id, seq);
 
 CREATE TABLE seo_rules (
     id          uuid PRIMARY KEY,
@@ -143,19 +148,27 @@ CREATE TABLE prompt_jobs (
 );
 CREATE INDEX prompt_jobs_client ON prompt_jobs (client_id);
 
--- Money is exact: integer nano-dollars; NULL = the price is unknown.
+-- One row per provider call that was made (paid or not). Money is exact: integer
+-- nano-dollars; NULL = the price is unknown. error NULL = the call succeeded; attempt = the job
+-- attempt (lease) that made it.
 CREATE TABLE llm_usage (
-    id             uuid PRIMARY KEY,
-    seq            bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-    job_id         uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-    client_id      uuid NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
-    provider       text NOT NULL,
-    model          text NOT NULL,
-    input_tokens   integer NOT NULL,
-    output_tokens  integer NOT NULL,
-    cost_nanos     bigint,
-    latency_ms     integer NOT NULL,
-    created_at     timestamptz NOT NULL
+    id                uuid PRIMARY KEY,
+    seq               bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    job_id            uuid NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    client_id         uuid NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    provider          text NOT NULL,
+    model             text NOT NULL,
+    input_tokens      integer NOT NULL,
+    output_tokens     integer NOT NULL,
+    cached_tokens     integer NOT NULL DEFAULT 0,
+    reasoning_tokens  integer NOT NULL DEFAULT 0,
+    cost_nanos        bigint,
+    latency_ms        integer NOT NULL,
+    finish_reason     text,
+    error             text,
+    attempt           integer NOT NULL DEFAULT 1,
+    created_at        timestamptz NOT NULL
 );
 CREATE INDEX llm_usage_job ON llm_usage (job_id, seq);
 CREATE INDEX llm_usage_client_created ON llm_usage (client_id, created_at);
+CREATE INDEX llm_usage_created ON llm_usage (created_at);

@@ -159,10 +159,14 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO llm_usage (id, job_id, client_id, provider, model, input_tokens, output_tokens,
-                           cost_nanos, latency_ms, created_at)
+                           cached_tokens, reasoning_tokens, cost_nanos, latency_ms,
+                           finish_reason, error, attempt, created_at)
     SELECT u.id, u.job_id, u.client_id, u.provider, u.model, u.input_tokens, u.output_tokens,
-           u.cost_nanos, u.latency_ms, u.created_at
-    FROM jsonb_populate_recordset(NULL::llm_usage, coalesce(p_usage, '[]'::jsonb)) u;
+           u.cached_tokens, u.reasoning_tokens, u.cost_nanos, u.latency_ms, u.finish_reason,
+           u.error, u.attempt, u.created_at
+    FROM jsonb_array_elements(coalesce(p_usage, '[]'::jsonb)) WITH ORDINALITY AS e (doc, n),
+         jsonb_populate_record(NULL::llm_usage, e.doc) AS u
+    ORDER BY e.n;  -- seq follows the order of the rows given
     UPDATE job_leases SET expires_at = v_now WHERE job_id = p_job_id;
     PERFORM contentgen_end_attempt(p_job_id, p_status, p_error, v_now);
     RETURN QUERY

@@ -12,8 +12,10 @@ BEGIN
         EXECUTE 'ALTER PUBLICATION supabase_realtime ADD TABLE jobs';
     END IF;
 
+    -- Supabase: its API roles (cluster-wide) and its auth schema (in this database)
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon')
-       AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+       AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated')
+       AND EXISTS (SELECT FROM pg_namespace WHERE nspname = 'auth') THEN
         -- Supabase serves every table of the public schema to anon and authenticated keys.
         -- Row-level security with no policy shuts those keys out (service_role bypasses it);
         -- docs/scaling.md shows a policy that lets signed-in users read their clients' jobs.
