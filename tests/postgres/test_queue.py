@@ -200,3 +200,17 @@ async def test_a_terminated_backend_connection_is_replaced(
                                usage=[make_usage(job)])  # fmt: skip
     assert done is not None and done.status is JobStatus.COMPLETED
     assert len(await pg.list_usage(job.id)) == 1
+
+
+async def test_waiting_for_new_work_ignores_other_status_changes(
+    pg: PostgresStorage, acme: Client
+) -> None:
+    (job,) = await _jobs(pg, acme, 1)
+    new_work = asyncio.create_task(pg.wait_for_change(timeout=30, statuses=frozenset({"pending"})))
+    while not pg.changes.listening:
+        await asyncio.sleep(0.01)
+    await pg.cancel_job(job.id)  # -> cancelled: not new work
+    await asyncio.sleep(0.05)
+    assert not new_work.done()
+    await pg.retry_job(job.id)  # -> pending again
+    assert await new_work

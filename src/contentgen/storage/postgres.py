@@ -144,13 +144,20 @@ class PostgresStorage:
         raise AssertionError("unreachable")
 
     # live updates ----------
-    async def wait_for_change(self, job_id: uuid.UUID | None = None, timeout: float = 1.0) -> bool:
-        """Wait until a job (``job_id``, or any) changes status, at most ``timeout`` seconds.
+    async def wait_for_change(
+        self,
+        job_id: uuid.UUID | None = None,
+        timeout: float = 1.0,
+        *,
+        statuses: frozenset[str] | None = None,
+    ) -> bool:
+        """Wait until a job (``job_id``, or any) changes status — to one of ``statuses`` if
+        given (``{"pending"}``: new work) — at most ``timeout`` seconds.
 
         True: something changed (LISTEN/NOTIFY). False: the time ran out, or LISTEN is off or
         unavailable and this was a plain sleep. Either way, re-read what you wait for.
         """
-        return await self.changes.wait(job_id, timeout)
+        return await self.changes.wait(job_id, timeout, statuses=statuses)
 
     # clients and setup ----------
     async def add_client(self, client: Client) -> Client:

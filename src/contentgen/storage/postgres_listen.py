@@ -33,7 +33,15 @@ log = get_logger(__name__)
 @dataclass(eq=False)
 class _Waiter:
     job_id: uuid.UUID | None
+    statuses: frozenset[str] | None = None
     event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wants(self, job_id: uuid.UUID | None, status: str | None) -> bool:
+        if job_id is None:  # a payload we could not read: wake everyone, they re-read
+            return True
+        if self.job_id is not None and self.job_id != job_id:
+            return False
+        return self.statuses is None or status in self.statuses
 
 
 class JobChangeListener:
@@ -52,9 +60,16 @@ class JobChangeListener:
     def listening(self) -> bool:
         return self._conn is not None and not self._conn.is_closed()
 
-    async def wait(self, job_id: uuid.UUID | None = None, timeout: float = 1.0) -> bool:
-        """True when a job (``job_id``, or any job) changed status within ``timeout`` s."""
-        waiter = _Waiter(job_id)
+    async def wait(
+        self,
+        job_id: uuid.UUID | None = None,
+        timeout: float = 1.0,
+        *,
+        statuses: frozenset[str] | None = None,
+    ) -> bool:
+        """True when a job (``job_id``, or any job) changed status (to one of ``statuses``,
+        if given) within ``timeout`` seconds."""
+        waiter = _Waiter(job_id, statuses)
         self._waiters.add(waiter)  # before LISTEN starts: nothing between is lost
         try:
             if not await self._ensure_listening():
@@ -96,11 +111,12 @@ class JobChangeListener:
 
     def _on_notify(self, conn: Any, pid: int, channel: str, payload: str) -> None:
         try:
-            changed = uuid.UUID(json.loads(payload)["id"])
+            data = json.loads(payload)
+            changed, status = uuid.UUID(data["id"]), str(data["status"])
         except (ValueError, KeyError, TypeError):
-            changed = None
+            changed, status = None, None
         for waiter in self._waiters:
-            if waiter.job_id is None or changed is None or waiter.job_id == changed:
+            if waiter.wants(changed, status):
                 waiter.event.set()
 
     def _on_lost(self, conn: Any) -> None:

@@ -133,7 +133,13 @@ class SupabaseStorage:
             raise checks.not_open(repr(self))
         return self._rest
 
-    async def wait_for_change(self, job_id: uuid.UUID | None = None, timeout: float = 1.0) -> bool:
+    async def wait_for_change(
+        self,
+        job_id: uuid.UUID | None = None,
+        timeout: float = 1.0,
+        *,
+        statuses: frozenset[str] | None = None,
+    ) -> bool:
         """No LISTEN over REST: sleeps ``min(timeout, poll_interval)``; callers re-read."""
         await asyncio.sleep(min(timeout, self.poll_interval))
         return False
