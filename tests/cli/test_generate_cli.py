@@ -207,5 +207,9 @@ def test_models_explains_the_choice(runner: CliRunner, monkeypatch: pytest.Monke
     monkeypatch.setenv("CONTENTGEN_MODEL", "openai/gpt-4o-mini")
     body = json.loads(invoke(runner, "models", "--json").stdout)
     assert body["model"] == "openai/gpt-4o-mini"
+    assert "OPENAI_API_KEY" in body["reason"]  # shown, with the key it still needs
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-1234567")
+    body = json.loads(invoke(runner, "models", "--json").stdout)
+    assert body["model"] == "openai/gpt-4o-mini"
     assert "CONTENTGEN_MODEL" in body["reason"]
     assert body["settings"]["CONTENTGEN_MODEL"] == "openai/gpt-4o-mini"

@@ -65,8 +65,11 @@ async def estimate_file(
             continue
         _row, request = item
         built = await cg.instructions.build(request.prompt_request())
-        model = cg.choose_model(
-            model=request.model, provider=request.llm_provider, priority=request.priority.value
+        priority = request.priority.value
+        if cg.router.needs_discovery(request.model, priority) and not request.llm_provider:
+            await cg.router.discover()  # CONTENTGEN_API_BASE's models; no key is checked
+        model = cg.router.route(
+            model=request.model, provider=request.llm_provider, priority=priority
         ).model
         tokens_in = prompt_tokens(built.prompt)
         tokens_out = int(built.plan.target_words * TOKENS_PER_WORD)

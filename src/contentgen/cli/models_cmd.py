@@ -60,7 +60,8 @@ def models(
     out.print("routes (primary first, then fallbacks):", markup=False)
     for name, route in info["routes"].items():
         if route["error"]:
-            out.print(f"  {name}: none: {route['error']}", markup=False)
+            chain = " -> ".join(route["models"]) or "none"
+            out.print(f"  {name}: {chain}  (cannot run: {route['error']})", markup=False)
         else:
             out.print(f"  {name}: {' -> '.join(route['models'])}  ({route['reason']})",
                       markup=False)  # fmt: skip

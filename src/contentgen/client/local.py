@@ -23,7 +23,8 @@ from contentgen.client.setup_api import SetupApi
 from contentgen.errors import InvalidInput, JobFailed, JobNotFound
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM
-from contentgen.llm.router import Route, Router
+from contentgen.llm.router import Router
+from contentgen.llm.routing import Route
 from contentgen.logs import get_logger
 from contentgen.models import (
     ContentRequest,

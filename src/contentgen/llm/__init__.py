@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from contentgen.llm.litellm_backend import LiteLLMBackend
     from contentgen.llm.local_llama import LocalLlamaBackend
     from contentgen.llm.openai_compat import OpenAICompatBackend
-    from contentgen.llm.router import Route, Router
+    from contentgen.llm.router import Router
+    from contentgen.llm.routing import Route
 
 _WHERE = {
     "LLM": "contentgen.llm.base",
@@ -31,7 +32,7 @@ _WHERE = {
     "LiteLLMBackend": "contentgen.llm.litellm_backend",
     "LocalLlamaBackend": "contentgen.llm.local_llama",
     "OpenAICompatBackend": "contentgen.llm.openai_compat",
-    "Route": "contentgen.llm.router",
+    "Route": "contentgen.llm.routing",
     "Router": "contentgen.llm.router",
 }
 

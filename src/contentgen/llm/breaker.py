@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from contentgen.errors import ProviderUnavailable
+
 State = Literal["closed", "open", "half_open"]
 
 
@@ -104,3 +106,17 @@ class Breakers:
         if breaker is None:
             return BreakerView("closed", 0, 0.0)
         return BreakerView(breaker.state, breaker.failures, breaker.retry_in())
+
+
+class CircuitOpen(ProviderUnavailable):
+    """Every model of the route has an open circuit (or the one left just opened)."""
+
+    def __init__(self, model: str, provider: str, retry_in: float) -> None:
+        super().__init__(
+            f"{model}: circuit open after repeated failures; skipped (next trial in "
+            f"{retry_in:.0f} s)", provider=provider, model=model, kind="connection",
+        )  # fmt: skip
+
+    @property
+    def transient(self) -> bool:
+        return False

@@ -69,7 +69,12 @@ async def describe(
             found = await router.check(model=model, provider=provider, priority=name,
                                        warm=False)  # fmt: skip
         except ContentgenError as exc:
-            routes[name] = {"models": [], "reason": None,
+            # Show the route anyway, with why it cannot run here (e.g. the key to set).
+            try:
+                models = list(router.route(model=model, provider=provider, priority=name).models)
+            except ContentgenError:
+                models = []
+            routes[name] = {"models": models, "reason": None,
                             "error": router.secrets.mask(exc.message)}  # fmt: skip
         else:
             routes[name] = {"models": list(found.models), "reason": found.reason, "error": None}

@@ -17,7 +17,6 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -27,11 +26,10 @@ from contentgen.errors import (
     ConfigurationError,
     ContentgenError,
     InvalidInput,
-    MissingExtra,
-    MissingKey,
     ProviderError,
     ProviderUnavailable,
 )
+from contentgen.llm.backends import Backends
 from contentgen.llm.base import (
     LLM,
     Attempt,
@@ -40,7 +38,7 @@ from contentgen.llm.base import (
     Mode,
     TextCallback,
 )
-from contentgen.llm.breaker import Breakers
+from contentgen.llm.breaker import Breakers, CircuitOpen
 from contentgen.llm.catalogue import (
     PRIORITIES,
     Catalogue,
@@ -49,7 +47,7 @@ from contentgen.llm.catalogue import (
     load_catalogue,
 )
 from contentgen.llm.latency import FILE_NAME, LatencyStats
-from contentgen.llm.routing import Target, order, target
+from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
@@ -65,37 +63,6 @@ MAX_WAIT = 30.0
 MAX_RETRY_AFTER = 60.0
 
 log = get_logger()
-
-
-@dataclass(frozen=True)
-class Route:
-    """The models a request will try, primary first, and why."""
-
-    models: tuple[str, ...]
-    reason: str
-
-    @property
-    def primary(self) -> str:
-        return self.models[0]
-
-    @property
-    def model(self) -> str:
-        """The primary model (the name ``ModelChoice`` had)."""
-        return self.models[0]
-
-
-class CircuitOpen(ProviderUnavailable):
-    """Every model of the route has an open circuit (or the one left just opened)."""
-
-    def __init__(self, model: str, provider: str, retry_in: float) -> None:
-        super().__init__(
-            f"{model}: circuit open after repeated failures; skipped (next trial in "
-            f"{retry_in:.0f} s)", provider=provider, model=model, kind="connection",
-        )  # fmt: skip
-
-    @property
-    def transient(self) -> bool:
-        return False
 
 
 class BoundCall:
@@ -152,100 +119,28 @@ class Router:
         #: then it takes the place of ``limits``.
         self.shared_limits = shared_limits_from(settings)
         self.latency = LatencyStats.load(settings.home / FILE_NAME)
-        self._overrides = dict(overrides or {})
-        self._backends: dict[tuple[str, str | None, str | None], LLM] = {}
+        self.backends = Backends(settings, self.catalogue, self.env, self.secrets, overrides)
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
         self._server_models: list[str] | None = None
-        self._problems: dict[str, ContentgenError | None] = {}
         self._sleep = sleep
         wait = settings.retry_wait
         self._backoff = wait_exponential_jitter(multiplier=wait, max=max(wait, MAX_WAIT),
                                                 jitter=wait)  # fmt: skip
 
-    # -- where models go ---------------------------------------------------------------------
-
-    def override(self, model: str) -> LLM | None:
-        prefix = model.split("/", 1)[0] if "/" in model else ""
-        for key in (model, prefix, "*"):
-            if key and key in self._overrides:
-                return self._overrides[key]
-        return None
+    # -- where models go (llm/backends.py) ---------------------------------------------------
 
     def target(self, entry: ModelEntry) -> Target:
-        return target(entry, self.catalogue, self.settings, self.env)
+        return self.backends.target(entry)
 
     def problem(self, model: str) -> ContentgenError | None:
-        """Why ``model`` cannot be called here (missing key, extra or file), else None.
-
-        Known once per router: settings and environment are fixed for its lifetime."""
-        if model not in self._problems:
-            self._problems[model] = self._problem(model)
-        return self._problems[model]
-
-    def _problem(self, model: str) -> ContentgenError | None:
-        if self.override(model) is not None:
-            return None
-        entry = self.catalogue.entry(model)
-        if entry.endpoint is not None and entry.endpoint not in self.catalogue.endpoints:
-            return ConfigurationError(f"model {model}: no endpoint {entry.endpoint!r}")
-        found = self.target(entry)
-        if found.kind == "local":
-            from contentgen.llm.local_llama import (
-                MODEL_HINT,
-                llama_cpp_available,
-                resolve_model_path,
-            )
-
-            if not llama_cpp_available():
-                return MissingExtra("local", "The embedded model", hint=MODEL_HINT)
-            try:
-                resolve_model_path(self.settings, model)
-            except ContentgenError as exc:
-                return exc
-            return None
-        if found.missing_key:
-            assert found.key_variable is not None
-            return MissingKey(model, found.provider, found.key_variable)
-        return None
+        """Why ``model`` cannot be called here (missing key, extra or file), else None."""
+        return self.backends.problem(model)
 
     def backend(self, entry: ModelEntry) -> LLM:
-        override = self.override(entry.name)
-        if override is not None:
-            return override
-        found = self.target(entry)
-        cache_key = (found.kind, found.api_base, found.key_variable)
-        backend = self._backends.get(cache_key)
-        if backend is None:
-            backend = self._backends[cache_key] = self._build(found)
-        return backend
-
-    def _build(self, found: Target) -> LLM:
-        # Imported here: a command that never calls a model never pays for a backend.
-        if found.kind == "local":
-            from contentgen.llm.local_llama import LocalLlamaBackend
-
-            return LocalLlamaBackend(self.settings)
-        if found.kind == "fake":
-            from contentgen.llm.fake import FakeLLM
-
-            return FakeLLM()
-        if found.kind == "aiohttp":
-            from contentgen.llm.openai_compat import OpenAICompatBackend
-
-            return OpenAICompatBackend(self.settings, api_base=found.api_base, api_key=found.key,
-                                       key_variable=found.key_variable or "CONTENTGEN_API_KEY",
-                                       secrets=self.secrets)  # fmt: skip
-        from contentgen.llm.litellm_backend import LiteLLMBackend
-
-        return LiteLLMBackend(self.settings, api_base=found.api_base, api_key=found.key,
-                              key_variable=found.key_variable, secrets=self.secrets)  # fmt: skip
+        return self.backends.backend(entry)
 
     def wire(self, entry: ModelEntry) -> str:
-        """The model string the backend is called with."""
-        found = self.target(entry)
-        if found.kind == "litellm" and entry.endpoint is not None:
-            return entry.wire if entry.wire.startswith("openai/") else f"openai/{entry.wire}"
-        return entry.wire
+        return self.backends.wire(entry)
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -269,6 +164,9 @@ class Router:
         return found
 
     def _route(self, model: str | None, provider: str | None, priority: str) -> Route:
+        if self.needs_discovery(model, priority) and not provider:
+            raise ConfigurationError("the models CONTENTGEN_API_BASE serves are not known yet: "
+                                     "await Router.check() first")  # fmt: skip
         if model:
             if provider and "/" not in model:
                 model = f"{provider}/{model}"
@@ -307,7 +205,7 @@ class Router:
             "'contentgen[local]'"
         )
 
-    async def _discover(self) -> None:
+    async def discover(self) -> None:
         """With CONTENTGEN_API_BASE and no CONTENTGEN_MODEL: ask the server what it serves."""
         if self._server_models is not None:
             return
@@ -349,7 +247,7 @@ class Router:
             model, provider = request.model, request.llm_provider
             priority = request.priority.value
         if self.needs_discovery(model, priority) and not provider:
-            await self._discover()
+            await self.discover()
         found = self.route(model=model, provider=provider, priority=priority)
         usable = [m for m in found.models if self.problem(m) is None]
         if not usable:
@@ -536,9 +434,7 @@ class Router:
 
     async def aclose(self) -> None:
         """Close every backend this router built; save the observed latencies."""
-        backends, self._backends = list(self._backends.values()), {}
-        for backend in backends:
-            await backend.aclose()
+        await self.backends.aclose()
         self.latency.save()
 
     async def __aenter__(self) -> Router:

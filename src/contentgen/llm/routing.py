@@ -146,3 +146,20 @@ def order(
         return value if math.isfinite(value) else -math.inf
 
     return sorted(pool, key=lambda e: (-score(e), e.name))
+
+
+@dataclass(frozen=True)
+class Route:
+    """The models a request will try, primary first, and why."""
+
+    models: tuple[str, ...]
+    reason: str
+
+    @property
+    def primary(self) -> str:
+        return self.models[0]
+
+    @property
+    def model(self) -> str:
+        """The primary model (the name ``ModelChoice`` had)."""
+        return self.models[0]

@@ -42,36 +42,19 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from contentgen.llm.fake import article_from_prompt
+from contentgen.testing._wire import (
+    REASONS,
+    BadRequest,
+    Reply,
+    dump,
+    error_body,
+    events,
+    parse_head,
+    prompt_text,
+    read_body,
+)
 
 ReplyFn = Callable[[str], str]
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    408: "Request Timeout",
-    411: "Length Required",
-    413: "Payload Too Large",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-_ERROR_KINDS = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("invalid_request_error", "permission_denied"),
-    404: ("invalid_request_error", "model_not_found"),
-    429: ("requests", "rate_limit_exceeded"),
-}
-
-_MAX_BODY = 16 * 1024 * 1024
-
 
 FaultKind = Literal["status", "hang", "malformed", "empty", "length"]
 
@@ -84,38 +67,6 @@ class _Fault:
     retry_after: float | None = None
     model: str | None = None  # None: any model
     seconds: float = 0.0
-
-
-class _BadRequest(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    payload: bytes
-    headers: str = ""  # extra header lines, each ending in CRLF
-    events: list[bytes] | None = None  # server-sent events instead of a body
-
-
-def _events(completion: dict[str, Any], include_usage: bool) -> list[bytes]:
-    """A completion as ``chat.completion.chunk`` events, as OpenAI streams it."""
-    choice = completion["choices"][0]
-    base = {k: completion[k] for k in ("id", "created", "model", "system_fingerprint")}
-    base["object"] = "chat.completion.chunk"
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        body = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-        return _dump(body)
-
-    events = [chunk({"role": "assistant", "content": ""})]
-    words = choice["message"]["content"].split(" ")
-    events += [chunk({"content": w if i == 0 else " " + w}) for i, w in enumerate(words) if w]
-    events.append(chunk({}, choice["finish_reason"]))
-    if include_usage:
-        events.append(_dump({**base, "choices": [], "usage": completion["usage"]}))
-    events.append(b"[DONE]")
-    return events
 
 
 class FakeOpenAIServer:
@@ -265,16 +216,16 @@ class FakeOpenAIServer:
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                     return
                 try:
-                    method, path, headers = _parse_head(head)
-                    body = await _read_body(reader, headers)
-                except _BadRequest as exc:
-                    self._write(writer, 400, _error_body(400, str(exc)), keep_alive=False, extra="")
+                    method, path, headers = parse_head(head)
+                    body = await read_body(reader, headers)
+                except BadRequest as exc:
+                    self._write(writer, 400, error_body(400, str(exc)), keep_alive=False, extra="")
                     await writer.drain()
                     return
                 keep_alive = headers.get("connection", "").lower() != "close"
                 reply = await self._respond(method, path, headers, body)
                 if reply.events is not None:
-                    await self._write_events(writer, reply, keep_alive=keep_alive)
+                    await self._writeevents(writer, reply, keep_alive=keep_alive)
                 else:
                     self._write(writer, reply.status, reply.payload, keep_alive=keep_alive,
                                 extra=reply.headers)  # fmt: skip
@@ -293,27 +244,27 @@ class FakeOpenAIServer:
 
     async def _respond(
         self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> _Reply:
+    ) -> Reply:
         self.requests += 1
         path = path.split("?", 1)[0].rstrip("/")
         if path in ("/v1/models", "/models"):
             if method != "GET":
-                return _Reply(405, _error_body(405, f"{method} not allowed on {path}"))
+                return Reply(405, error_body(405, f"{method} not allowed on {path}"))
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "contentgen"}
                 for m in self.models
             ]
-            return _Reply(200, _dump({"object": "list", "data": data}))
+            return Reply(200, dump({"object": "list", "data": data}))
         if path not in ("/v1/chat/completions", "/chat/completions"):
-            return _Reply(404, _error_body(404, f"Unknown path {path}"))
+            return Reply(404, error_body(404, f"Unknown path {path}"))
         if method != "POST":
-            return _Reply(405, _error_body(405, f"{method} not allowed on {path}"))
+            return Reply(405, error_body(405, f"{method} not allowed on {path}"))
         try:
             request = json.loads(body)
             if not isinstance(request, dict):
                 raise ValueError("body is not a JSON object")
         except ValueError as exc:
-            return _Reply(400, _error_body(400, f"Invalid JSON body: {exc}"))
+            return Reply(400, error_body(400, f"Invalid JSON body: {exc}"))
         self.last_request = request
         self.last_headers = headers
         model = str(request.get("model", "unknown"))
@@ -327,17 +278,17 @@ class FakeOpenAIServer:
             extra = ""
             if fault.retry_after is not None:
                 extra = f"Retry-After: {fault.retry_after:g}\r\n"
-            return _Reply(fault.status, _error_body(fault.status, fault.message), extra)
+            return Reply(fault.status, error_body(fault.status, fault.message), extra)
         if fault is not None and fault.kind == "malformed":
-            return _Reply(200, b"<html><body>502 Bad Gateway (upstream)</body></html>")
+            return Reply(200, b"<html><body>502 Bad Gateway (upstream)</body></html>")
         completion = self._completion(request, fault.kind if fault is not None else None)
         if request.get("stream"):
             options = request.get("stream_options") or {}
-            return _Reply(200, b"", events=_events(completion, bool(options.get("include_usage"))))
-        return _Reply(200, _dump(completion))
+            return Reply(200, b"", events=events(completion, bool(options.get("include_usage"))))
+        return Reply(200, dump(completion))
 
     def _completion(self, request: dict[str, Any], fault: FaultKind | None) -> dict[str, Any]:
-        prompt = _prompt_text(request.get("messages"))
+        prompt = prompt_text(request.get("messages"))
         if self.reply is None:
             text = article_from_prompt(prompt)
         elif isinstance(self.reply, str):
@@ -378,8 +329,8 @@ class FakeOpenAIServer:
             },
         }
 
-    async def _write_events(
-        self, writer: asyncio.StreamWriter, reply: _Reply, *, keep_alive: bool
+    async def _writeevents(
+        self, writer: asyncio.StreamWriter, reply: Reply, *, keep_alive: bool
     ) -> None:
         head = (
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
@@ -400,76 +351,12 @@ class FakeOpenAIServer:
     ) -> None:
         kind = "application/json" if payload[:1] in (b"{", b"[") else "text/html"
         head = (
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}\r\n"
             f"Content-Type: {kind}\r\n{extra}"
             f"Content-Length: {len(payload)}\r\n"
             f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
         )
         writer.write(head.encode("ascii") + payload)
-
-
-def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
-    try:
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _version = lines[0].split(" ", 2)
-    except ValueError as exc:
-        raise _BadRequest("malformed request line") from exc
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise _BadRequest(f"malformed header line {line!r}")
-        headers[name.strip().lower()] = value.strip()
-    return method.upper(), path, headers
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        chunks: list[bytes] = []
-        size_total = 0
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")  # the empty trailer
-                return b"".join(chunks)
-            size_total += size
-            if size_total > _MAX_BODY:
-                raise _BadRequest("body too large")
-            chunks.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-    try:
-        length = int(headers.get("content-length", "0"))
-    except ValueError as exc:
-        raise _BadRequest("bad Content-Length") from exc
-    if length < 0 or length > _MAX_BODY:
-        raise _BadRequest("bad Content-Length")
-    return await reader.readexactly(length) if length else b""
-
-
-def _prompt_text(messages: object) -> str:
-    if not isinstance(messages, list):
-        return ""
-    parts = []
-    for message in messages:
-        if isinstance(message, dict):
-            content = message.get("content")
-            if isinstance(content, str):
-                parts.append(content)
-            elif isinstance(content, list):
-                parts.extend(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return "\n".join(parts)
-
-
-def _dump(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode()
-
-
-def _error_body(status: int, message: str) -> bytes:
-    kind, code = _ERROR_KINDS.get(status, ("server_error", None))
-    return _dump({"error": {"message": message, "type": kind, "param": None, "code": code}})
 
 
 # -- running it outside the test's event loop ---------------------------------------------
