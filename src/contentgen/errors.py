@@ -10,6 +10,9 @@
     │   ├── StrategyNotFound
     │   └── PromptJobNotFound
     ├── Conflict                the change would break an invariant (e.g. client has jobs)
+    ├── AuthError               a server refused the credentials (missing, bad, expired token)
+    ├── Forbidden               the caller may not do this (e.g. a write without an admin token)
+    ├── RemoteError             a server answered something unexpected (5xx, bad body)
     ├── ConfigurationError
     │   ├── MissingExtra        an optional extra is not installed: says which pip command
     │   └── MissingKey          a provider's key is not set: names the variable to set
@@ -96,6 +99,31 @@ class StrategyNotFound(NotFound):
 
 class Conflict(ContentgenError):
     status_code = 409
+
+
+class AuthError(ContentgenError):
+    """The server refused the credentials; ``reason`` is one of missing, malformed,
+    bad_signature, expired, invalid_claims."""
+
+    status_code = 401
+
+    def __init__(self, message: str, *, reason: str = "invalid", **details: Any) -> None:
+        super().__init__(message, reason=reason, **details)
+        self.reason = reason
+
+
+class Forbidden(ContentgenError):
+    status_code = 403
+
+
+class RemoteError(ContentgenError):
+    """A contentgen server answered with an unexpected status or body."""
+
+    status_code = 502
+
+    def __init__(self, message: str, *, status: int | None = None, **details: Any) -> None:
+        super().__init__(message, status=status, **details)
+        self.status = status
 
 
 class ConfigurationError(ContentgenError):

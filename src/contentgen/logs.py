@@ -12,16 +12,23 @@ import logging
 import sys
 from typing import Any
 
-_state = {"level": logging.WARNING, "ours": False}
+_state = {"level": logging.WARNING, "ours": False, "json": False}
 _LEVELS = {name.lower(): number for name, number in logging.getLevelNamesMapping().items()}
 
 
-def configure(level: str) -> None:
-    """Send events at ``level`` and above to stderr (what the CLI and the server use)."""
+def configure(level: str, *, json: bool = False) -> None:
+    """Send events at ``level`` and above to stderr (what the CLI and the server use); the
+    server asks for ``json`` lines, which carry its context (request id, job id)."""
     _state["level"] = _LEVELS.get(level.lower(), logging.WARNING)
     _state["ours"] = False
-    if "structlog" in sys.modules:
+    _state["json"] = json
+    if json or "structlog" in sys.modules:
         _apply()
+
+
+def enabled(method: str) -> bool:
+    """Whether events of this level (``"info"``, ...) are kept: skip building costly ones."""
+    return _LEVELS.get(method, logging.INFO) >= _state["level"]
 
 
 def _below_level(logger: Any, method: str, event: Any) -> Any:
@@ -37,12 +44,19 @@ def _below_level(logger: Any, method: str, event: Any) -> Any:
 def _apply() -> None:
     import structlog
 
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if _state["json"]
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             _below_level,
+            structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.dev.ConsoleRenderer(colors=False),
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
         ],
         wrapper_class=None,
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

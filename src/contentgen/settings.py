@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     prompt_cache_ttl: int = Field(3600, ge=0, description="seconds")
     local_max_tokens: int = Field(320, ge=16, description="max new tokens per local call")
     log_level: str = Field("WARNING")
+    server_url: str | None = Field(
+        None, description="a contentgen server (http://host:port): every command uses it"
+    )
+    token: SecretStr | None = Field(None, description="bearer token for server_url")
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS256 secret the server signs and checks tokens with (>= 32 bytes)"
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

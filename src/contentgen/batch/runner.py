@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contentgen.batch.csv_input import Rejection, Row, read_rows
+from contentgen.batch.lock import out_dir_lock
 from contentgen.batch.output import (
     RejectedWriter,
     ResultsWriter,
@@ -122,8 +123,19 @@ async def run_file(
     concurrency: int | None = None,
     stop: asyncio.Event | None = None,
     on_outcome: Callable[[BatchOutcome, Summary], None] | None = None,
+    on_halt: Callable[[str], None] | None = None,
+    locked: bool = False,
 ) -> Summary:
-    """Second pass: run the good rows; returns the totals."""
+    """Second pass: run the good rows; returns the totals.
+
+    The output directory is locked while it runs (``Conflict`` when another batch writes
+    there); ``locked`` says the caller holds the lock already (``out_dir_lock``)."""
+    if not locked:
+        with out_dir_lock(out_dir):
+            return await run_file(
+                cg, path, out_dir, fmt=fmt, resume=resume, concurrency=concurrency, stop=stop,
+                on_outcome=on_outcome, on_halt=on_halt, locked=True,
+            )  # fmt: skip
     resolver = ClientResolver(cg)
     summary = Summary()
     results = ResultsWriter(out_dir / "results.csv")
@@ -146,7 +158,8 @@ async def run_file(
             on_outcome(outcome, summary)
 
     try:
-        outcomes = cg.batch(requests(), resume=resume, concurrency=concurrency, stop=stop)
+        outcomes = cg.batch(requests(), resume=resume, concurrency=concurrency, stop=stop,
+                            on_halt=on_halt)  # fmt: skip
         async with aclosing(outcomes):  # on any error, in-flight jobs are settled at once
             async for outcome in outcomes:
                 record(outcome)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from contentgen.cli.common import err, fail, out, run
+from contentgen.cli.common import configure_logging, err, fail, out, run
 
 if TYPE_CHECKING:
     from contentgen.batch.csv_input import Rejection
@@ -64,40 +63,37 @@ def batch(
         return
 
     async def work(cg: Client) -> Any:
+        from contentgen.batch.lock import out_dir_lock
         from contentgen.batch.runner import prepare_out_dir, run_file, validate_file
+        from contentgen.production.signals import stop_on_signals
 
-        prepare_out_dir(out_dir, resume=resume)
-        plan = await validate_file(cg, file, out_dir, reject)
-        if plan.good == 0:
-            return None, plan, False
+        if quiet or as_json:
+            configure_logging("error")  # -q: only errors and totals, not a warning per row
+        halted: list[str] = []
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        main = asyncio.current_task()
 
-        def on_signal() -> None:
-            if stop.is_set() and main is not None:
-                main.cancel()  # second Ctrl-C: cancel running calls (marked for re-run)
-            stop.set()
+        def on_signal(_sig: object) -> None:
             err.print("[yellow]stopping: no new rows; running calls finish "
-                      "(Ctrl-C again to cancel them)[/yellow]")  # fmt: skip
+                      "(Ctrl-C again to stop them)[/yellow]")  # fmt: skip
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
-        try:
-            with _Progress(plan.good, quiet or as_json) as progress:
+        with out_dir_lock(out_dir):  # before anything is written there
+            prepare_out_dir(out_dir, resume=resume)
+            plan = await validate_file(cg, file, out_dir, reject)
+            if plan.good == 0:
+                return None, plan, False, halted
+            with stop_on_signals(stop, on_signal=on_signal), \
+                    _Progress(plan.good, quiet or as_json) as progress:  # fmt: skip
                 summary = await run_file(
                     cg, file, out_dir, fmt=fmt, resume=resume, concurrency=concurrency,
                     stop=stop, on_outcome=_jsonl_outcome if as_json else progress.update,
+                    on_halt=halted.append, locked=True,
                 )  # fmt: skip
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-        return summary, plan, stop.is_set()
+        return summary, plan, stop.is_set() and not halted, halted
 
     try:
-        summary, plan, stopped = run(work)
-    except asyncio.CancelledError:  # a second Ctrl-C cancelled the running calls
-        fail("interrupted: running calls were cancelled and marked for re-run; re-run with "
+        summary, plan, stopped, halted = run(work)
+    except asyncio.CancelledError:  # a second Ctrl-C stopped the running calls
+        fail("interrupted: running calls were stopped and their jobs handed back; re-run with "
              "--resume to finish the rest", code=130)  # fmt: skip
     if summary is None:
         fail(f"no valid rows to run ({plan.rejected} rejected; see {out_dir}/rejected.csv)")
@@ -105,6 +101,9 @@ def batch(
     if stopped:
         err.print("[yellow]interrupted: re-run with --resume to finish the rest[/yellow]")
         raise typer.Exit(130)
+    if halted:
+        fail(f"stopped: {halted[0]}; no new rows were started. When the provider is back, "
+             f"finish the rest with: contentgen batch {file} --out {out_dir} --resume")
     if summary.failed or plan.rejected:
         raise typer.Exit(1)
 

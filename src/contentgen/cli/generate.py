@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from contentgen.cli.common import err, out, print_json, run
+from contentgen.cli.common import err, fail, out, print_json, run
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
@@ -53,18 +53,21 @@ def generate(
     fields.update(priority=priority, llm_provider=provider, model=model)
 
     async def work(cg: Client) -> Any:
+        from contentgen.cli.worker_cmd import wait_or_cancel
         from contentgen.errors import JobFailed
 
         request = await cg.make_request(client, **fields)
-        choice = await cg.router.check(request)  # a missing key or extra fails here
-        with err.status(f"Writing with {choice.model}…", spinner="dots"):
+        chosen = await cg.preflight(request)
+        with err.status(f"Writing with {chosen}…" if chosen else "Writing…", spinner="dots"):
             job_id = await cg.submit(request)
-            job = await cg.wait(job_id)
-        if job.error is not None:
+            job, interrupted = await wait_or_cancel(cg, job_id)  # Ctrl-C cancels the job
+        if job.error is not None and not interrupted:
             raise JobFailed(str(job.id), job.error)
-        return job
+        return job, interrupted
 
-    job = run(work)
+    job, interrupted = run(work)
+    if interrupted and job.result is None:
+        fail(f"interrupted: job {job.id} {job.status.value}", code=130)
     assert job.result is not None
     meta = job.result.metadata
     if as_json:
@@ -80,6 +83,8 @@ def generate(
         f"${meta.generation_cost:.6f}, {meta.generation_time_ms / 1000:.1f}s"
         + (f" → {out_file}" if out_file else "")
     )
+    if interrupted:
+        fail(f"interrupted: job {job.id} had already completed (shown above)", code=130)
 
 
 def prompt(

@@ -1,5 +1,7 @@
-"""The client facade users import."""
+"""The client facade users import: ``ContentClient`` (the contract), ``LocalClient``,
+``RemoteClient`` (``contentgen.client.remote``) and ``open_client``."""
 
-from contentgen.client.local import Client
+from contentgen.client.base import ContentClient, open_client
+from contentgen.client.local import Client, LocalClient
 
-__all__ = ["Client"]
+__all__ = ["Client", "ContentClient", "LocalClient", "open_client"]

@@ -1,41 +1,41 @@
-"""One job end to end: prompt (IM) -> model -> analysis -> result + usage, atomically."""
+"""The one path every job runs through, whoever started it (``generate``, a worker, a batch,
+the server): **claim** (a lease) -> build the prompt -> call the model while **heartbeating**
+-> **finish** under the lease (result, status and usage rows in one transaction).
+
+- The prompt is built after the claim, so a job never runs on a setup read before it was
+  its turn.
+- A lost lease (the job was taken over after an expiry, or cancelled) stops the work at once;
+  the store fences the runner out, so nothing of it is written.
+- A cancelled run (a worker stopping, Ctrl-C) stops the model call at once and ends the job as
+  its ``RunControl`` says: ``release`` (back to pending for another runner, attempt not
+  counted) or ``cancel`` (``cancelled``, with the usage of the calls already paid). A piece
+  that was already written is stored ``completed`` either way. The final write is shielded
+  from cancellation (``settle``).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
-from contentgen.llm.base import Attempt
+from contentgen.llm.base import Attempt, TextCallback
 from contentgen.llm.router import Router
 from contentgen.logs import get_logger
-from contentgen.models import (
-    ContentResult,
-    Job,
-    JobStatus,
-    LlmUsage,
-    ResultMetadata,
-    TokenUsage,
-)
-from contentgen.production.analysis import (
-    check_compliance,
-    drop_repeats,
-    ensure_title,
-    first_heading,
-    keywords_used,
-    make_title,
-    word_count,
-)
-from contentgen.production.writer import write_piece
+from contentgen.models import ContentResult, Job, JobStatus
+from contentgen.production.compose import usage_rows, write_content
+from contentgen.production.lease import LeaseKeeper, settle
 from contentgen.settings import Settings
 from contentgen.storage.base import ClaimedJob, Lease, Storage, new_holder
 
 log = get_logger()
+
+#: What the error of a job cancelled while it ran says.
+CANCELLED = "cancelled while it ran"
 
 
 def log_started(job: Job) -> None:
@@ -49,6 +49,31 @@ def readable_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+@dataclass
+class RunControl:
+    """How a run ends if its task is cancelled: ``release`` hands the job back (a worker
+    stopping), ``cancel`` ends it ``cancelled`` (the user asked). May change while it runs."""
+
+    on_cancel: Literal["release", "cancel"] = "release"
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """A finished run: the job as stored now; ``failure`` the error it failed with (provider
+    errors carry ``kind``); ``fenced`` when the lease was lost and nothing was written."""
+
+    job: Job
+    failure: BaseException | None = None
+    fenced: bool = False
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    built: BuiltPrompt | None
+    result: ContentResult | None = None
+    failure: BaseException | None = None
+
+
 class Pipeline:
     def __init__(
         self,
@@ -56,29 +81,34 @@ class Pipeline:
         storage: Storage,
         instructions: InstructionsModule,
         router: Router,
+        *,
+        holder: str | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.instructions = instructions
         self.router = router
-        self.holder = new_holder()
+        #: This runner's name in leases: ``host:pid:random``.
+        self.holder = holder or new_holder()
 
-    async def claim(self, job_id: uuid.UUID) -> ClaimedJob | None:
-        """Claim one pending job by id under this pipeline's holder name."""
-        claimed = await self.storage.claim_jobs(
-            self.holder, limit=1, lease_seconds=self.settings.lease_seconds,
+    async def claim(self, *, limit: int = 1, job_id: uuid.UUID | None = None) -> list[ClaimedJob]:
+        """Claim up to ``limit`` runnable jobs (pending, or under an expired lease), oldest
+        first; ``job_id`` claims only that one."""
+        return await self.storage.claim_jobs(
+            self.holder, limit=limit, lease_seconds=self.settings.lease_seconds,
             max_attempts=self.settings.max_attempts, job_id=job_id,
         )  # fmt: skip
-        return claimed[0] if claimed else None
 
-    async def run(self, job: Job, setup: EffectiveSetup | None = None) -> Job:
-        """Claim a pending job and run it to completed or failed; never raises for a job-level
-        error. ``setup`` lets a batch resolve each client's strategy once for many jobs."""
-        claimed = await self.claim(job.id)
-        if claimed is None:  # someone else has it (or it is finished)
-            current = await self.storage.get_job(job.id)
-            return current if current is not None else job
-        return await self.run_claimed(claimed, setup)
+    async def run(
+        self, job_id: uuid.UUID, *, control: RunControl | None = None,
+        on_text: TextCallback | None = None,
+    ) -> JobRun | None:  # fmt: skip
+        """Claim this job and run it; None when it is not runnable (another runner holds it
+        under a live lease, or it is finished)."""
+        claimed = await self.claim(job_id=job_id)
+        if not claimed:
+            return None
+        return await self.run_claimed(claimed[0], control=control, on_text=on_text)
 
     async def run_claimed(
         self,
@@ -87,143 +117,109 @@ class Pipeline:
         *,
         call_slots: asyncio.Semaphore | None = None,
         cache: bool = True,
-    ) -> Job:
-        """Build the prompt of a claimed job, call the model and finish it under its lease,
-        heartbeating while it runs. ``call_slots`` bounds the model calls in flight across a
-        batch's jobs; ``cache=False`` skips the prompt cache (distinct batch rows never hit)."""
-        log_started(claimed.job)
-        async with self._heartbeats(claimed.lease) as lease:
-            try:
-                built = await self.instructions.build(
-                    claimed.job.params.prompt_request(), setup, cache=cache
-                )
-            except Exception as exc:
-                return await self.fail(claimed, exc, lease=lease())
-            return await self.write(claimed, built, lease, call_slots=call_slots)
+        control: RunControl | None = None,
+        on_text: TextCallback | None = None,
+    ) -> JobRun:
+        """Run a claimed job to its end under its lease; never raises for a job-level error.
 
-    @contextlib.asynccontextmanager
-    async def _heartbeats(self, lease: Lease) -> AsyncIterator[Callable[[], Lease]]:
-        """Extend the lease every third of its length while the body runs; yields a getter
-        of the current lease."""
-        current = lease
-        every = self.settings.lease_seconds / 3
-
-        async def beat() -> None:
-            nonlocal current
-            while True:
-                await asyncio.sleep(every)
-                renewed = await self.storage.heartbeat(current, self.settings.lease_seconds)
-                if renewed is None:
-                    log.warning("lease_lost", job_id=str(lease.job_id))
-                    return
-                current = renewed
-
-        task = asyncio.create_task(beat(), name=f"heartbeat-{lease.job_id}")
-        try:
-            yield lambda: current
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def write(
-        self,
-        claimed: ClaimedJob,
-        built: BuiltPrompt,
-        lease: Callable[[], Lease],
-        *,
-        call_slots: asyncio.Semaphore | None = None,
-    ) -> Job:
-        """Call the model for a claimed job and finish it with the result or failure."""
+        ``setup`` lets a batch resolve each client's strategy once; ``call_slots`` bounds the
+        model calls in flight across a batch; ``cache=False`` skips the prompt cache."""
         job = claimed.job
-        request = job.params
+        control = control or RunControl()
+        log_started(job)
         attempts: list[Attempt] = []
+        work = asyncio.create_task(
+            self._produce(job, setup, attempts, call_slots=call_slots, cache=cache,
+                          on_text=on_text),
+            name=f"job-{job.id}-work",
+        )  # fmt: skip
+        keeper = LeaseKeeper(self.storage, claimed.lease, self.settings.lease_seconds)
         try:
-            # Chooses the route and warms its backend (imports, model load) before the clock
-            # starts: generation_time_ms is the generation.
-            await self.router.check(request)
-            call = self.router.bind(request, slots=call_slots)
-            started = time.perf_counter()
-            text, calls = await write_piece(call, built, request.topic, attempts_sink=attempts)
+            async with keeper:
+                waits: set[asyncio.Future[Any]] = {work, keeper.lost}
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            try:
+                await settle(self._interrupted(work, keeper.lease, job, control, attempts))
+            except Exception as exc:  # the lease expires: another runner takes the job up
+                log.error("job_interrupt_not_stored", job_id=str(job.id),
+                          error=readable_error(exc))  # fmt: skip
+            raise
+        if not work.done():  # the lease was lost: stop, write nothing
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            return JobRun(await self._current(job), fenced=True)
+        return await settle(self._finish(keeper.lease, job, work.result(), attempts))
+
+    async def _produce(
+        self, job: Job, setup: EffectiveSetup | None, attempts: list[Attempt], *,
+        call_slots: asyncio.Semaphore | None, cache: bool, on_text: TextCallback | None,
+    ) -> _Outcome:  # fmt: skip
+        try:
+            built = await self.instructions.build(job.params.prompt_request(), setup, cache=cache)
         except Exception as exc:
-            return await self.fail(claimed, exc, lease=lease(), attempts=attempts)
-        elapsed_ms = int((time.perf_counter() - started) * 1000)
-        title = first_heading(text) or make_title(request.topic)
-        content = drop_repeats(ensure_title(text, title))
-        words = word_count(content)
-        used = keywords_used(content, built.plan.keywords)
-        last = calls[-1]
+            return _Outcome(None, failure=exc)
+        try:
+            result = await write_content(self.router, job.params, built, attempts=attempts,
+                                         slots=call_slots, on_text=on_text)  # fmt: skip
+        except Exception as exc:
+            return _Outcome(built, failure=exc)
+        return _Outcome(built, result=result)
+
+    async def _finish(
+        self, lease: Lease, job: Job, outcome: _Outcome, attempts: list[Attempt]
+    ) -> JobRun:
+        built = outcome.built
+        strategy_version = built.metadata.strategy_version if built else None
+        template_version = built.metadata.template_version if built else None
         usage = usage_rows(job, attempts)
-        notes = str(check_compliance(content, built.plan, words, used))
-        if any(c.finish_reason == "length" for c in calls):
-            notes += "; truncated: the model stopped at its output limit (finish_reason=length)"
-        if any(a.cost is None for a in attempts):
-            notes += "; cost unknown: no price for " + ", ".join(
-                sorted({a.model for a in attempts if a.cost is None}))
-        result = ContentResult(
-            content=content,
-            title=title,
-            metadata=ResultMetadata(
-                word_count=words,
-                keywords_used=used,
-                llm_provider=last.provider,
-                model=last.model,
-                generation_cost=round(sum(a.cost or 0.0 for a in attempts), 10),
-                generation_time_ms=elapsed_ms,
-                token_usage=TokenUsage(
-                    input=sum(a.input_tokens for a in attempts),
-                    output=sum(a.output_tokens for a in attempts),
-                ),
-                seo_notes=notes,
-            ),
-        )
-        done = await self.storage.finish_job(
-            lease(), status=JobStatus.COMPLETED, result=result, usage=usage,
-            strategy_version=built.metadata.strategy_version,
-            template_version=built.metadata.template_version,
-        )  # fmt: skip
+        if outcome.result is not None:
+            done = await self.storage.finish_job(
+                lease, status=JobStatus.COMPLETED, result=outcome.result, usage=usage,
+                strategy_version=strategy_version, template_version=template_version,
+            )  # fmt: skip
+            if done is not None:
+                meta = outcome.result.metadata
+                log.info("content_request_completed", job_id=str(job.id),
+                         word_count=meta.word_count, cost=meta.generation_cost,
+                         duration_ms=meta.generation_time_ms)  # fmt: skip
+        else:
+            assert outcome.failure is not None
+            error = readable_error(outcome.failure)
+            log.warning("content_request_failed", job_id=str(job.id), error=error)
+            done = await self.storage.finish_job(
+                lease, status=JobStatus.FAILED, error=error, usage=usage,
+                strategy_version=strategy_version, template_version=template_version,
+            )  # fmt: skip
         if done is None:
-            return await self._fenced(job)
-        log.info("content_request_completed", job_id=str(job.id), word_count=words,
-                 cost=result.metadata.generation_cost, duration_ms=elapsed_ms)  # fmt: skip
-        return done
+            return JobRun(await self._current(job), outcome.failure, fenced=True)
+        return JobRun(done, outcome.failure)
 
-    async def fail(
-        self,
-        claimed: ClaimedJob,
-        exc: BaseException | str,
-        *,
-        lease: Lease | None = None,
-        attempts: list[Attempt] | None = None,
-    ) -> Job:
-        """Finish a claimed job as failed, with the usage of the calls that were paid for (the
-        current job if the lease was lost)."""
-        error = exc if isinstance(exc, str) else readable_error(exc)
-        log.warning("content_request_failed", job_id=str(claimed.job.id), error=error)
-        done = await self.storage.finish_job(
-            lease or claimed.lease, status=JobStatus.FAILED, error=error,
-            usage=usage_rows(claimed.job, attempts or []),
-        )  # fmt: skip
-        return done if done is not None else await self._fenced(claimed.job)
+    async def _interrupted(
+        self, work: asyncio.Task[_Outcome], lease: Lease, job: Job, control: RunControl,
+        attempts: list[Attempt],
+    ) -> None:  # fmt: skip
+        """The run was cancelled: stop the work, then store what it came to."""
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        if not work.cancelled() and work.exception() is None and (
+            work.result().result is not None
+        ):
+            await self._finish(lease, job, work.result(), attempts)  # written already: keep it
+            return
+        if control.on_cancel == "cancel":
+            done = await self.storage.finish_job(
+                lease, status=JobStatus.CANCELLED, error=CANCELLED,
+                usage=usage_rows(job, attempts),
+            )  # fmt: skip
+            log.info("content_request_cancelled", job_id=str(job.id), fenced=done is None)
+            return
+        released = await self.storage.release_job(lease)
+        log.info("job_released", job_id=str(job.id), released=released,
+                 paid_attempts_unrecorded=len(attempts))  # fmt: skip
 
-    async def _fenced(self, job: Job) -> Job:
-        """The lease was lost (taken over or cancelled): nothing was written; the job as it
-        is now."""
+    async def _current(self, job: Job) -> Job:
+        """The job as stored now (after this runner was fenced out)."""
         log.warning("content_request_fenced", job_id=str(job.id))
         current = await self.storage.get_job(job.id)
         return current if current is not None else job
-
-
-def usage_rows(job: Job, attempts: list[Attempt]) -> list[LlmUsage]:
-    """One usage row per provider attempt, failed ones included (issue 7, point 5).
-
-    A price the catalogue does not know is stored as 0.0 until storage keeps NULL costs
-    (``cost_nanos``); the result's ``seo_notes`` says the cost is unknown."""
-    return [
-        LlmUsage(
-            job_id=job.id, client_id=job.client_id, provider=a.provider, model=a.model,
-            input_tokens=a.input_tokens, output_tokens=a.output_tokens,
-            cost=a.cost if a.cost is not None else 0.0, latency_ms=a.latency_ms,
-        )
-        for a in attempts
-    ]  # fmt: skip

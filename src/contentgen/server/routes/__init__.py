@@ -1,0 +1,2 @@
+"""One router per resource: jobs (the CPM contract), prompts (the IM contract), clients,
+and ops (health, readiness, metrics)."""
