@@ -5,8 +5,8 @@
     usage row twice; the same when a worker's database connections are terminated mid-job.
 (4) 60 requests/minute shared through Redis by 3 workers: a one-minute run sends at most 60.
 
-The workers are ``queue_worker.py`` processes (the lease protocol + the Router) until the jobs
-branch's ``contentgen worker`` is merged. The provider is the local fake, counting requests.
+The workers are real ``contentgen worker`` processes (stopped with SIGTERM once the database
+counts every job finished); the provider is the local fake server, counting requests.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from contentgen.storage.postgres_conn import connect
 from contentgen.testing import FakeOpenAIServer, run_in_thread
 from storage.factories import make_job
 
-WORKER = Path(__file__).with_name("queue_worker.py")
+WORKER = [sys.executable, "-m", "contentgen", "worker"]
 
 
 def _env(database_url: str, api_base: str, **extra: str) -> dict[str, str]:
@@ -43,11 +43,15 @@ def _env(database_url: str, api_base: str, **extra: str) -> dict[str, str]:
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, str(WORKER), *args], env=env,
+    return subprocess.Popen([*WORKER, *args], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
 
 
-def _finish(procs: list[subprocess.Popen[bytes]], timeout: float = 240) -> None:
+def _stop(procs: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    """SIGTERM (a worker's graceful stop), then every worker must exit 0."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
             _, err = proc.communicate(timeout=timeout)
@@ -55,6 +59,29 @@ def _finish(procs: list[subprocess.Popen[bytes]], timeout: float = 240) -> None:
             proc.kill()
             _, err = proc.communicate()
         assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
+
+
+async def _wait_finished(url: str, total: int, procs: list[subprocess.Popen[bytes]],
+                         timeout: float = 300) -> None:  # fmt: skip
+    """Until the database counts ``total`` finished jobs (a worker that exits early fails)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = await _counts(url)
+        if sum(counts.get(s, 0) for s in ("completed", "failed", "cancelled")) >= total:
+            return
+        for proc in procs:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise AssertionError(f"a worker exited ({proc.returncode}): {err[-3000:]}")
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"jobs still unfinished after {timeout} s: {await _counts(url)}")
+
+
+def _run_until_done(url: str, total: int, procs: list[subprocess.Popen[bytes]]) -> None:
+    try:
+        asyncio.run(_wait_finished(url, total, procs))
+    finally:
+        _stop(procs)
 
 
 async def _seed(url: str, n: int) -> list[Job]:
@@ -93,7 +120,7 @@ def test_four_workers_complete_500_jobs_exactly_once(
 ) -> None:
     asyncio.run(_seed(postgres_url, 500))
     env = _env(postgres_url, provider.base_url, home=str(tmp_path))
-    _finish([_start(env, "--concurrency", "16", "--idle-exit", "2") for _ in range(4)])
+    _run_until_done(postgres_url, 500, [_start(env, "-j", "16") for _ in range(4)])
     counts = asyncio.run(_counts(postgres_url))
     assert counts.get("completed") == 500
     assert counts["usage"] == 500 and counts["max_usage_per_job"] == 1
@@ -114,13 +141,14 @@ def test_jobs_of_a_sigkilled_worker_complete_in_another_without_duplicate_usage(
 ) -> None:
     with run_in_thread(usage=(10, 20), delay=3.0) as provider:
         asyncio.run(_seed(postgres_url, 12))
-        env = _env(postgres_url, provider.base_url, home=str(tmp_path))
-        doomed = _start(env, "--concurrency", "6", "--lease", "1.5", "--idle-exit", "30")
+        env = _env(postgres_url, provider.base_url, home=str(tmp_path),
+                   CONTENTGEN_LEASE_SECONDS="1.5")  # fmt: skip
+        doomed = _start(env, "-j", "6")
         asyncio.run(_wait_running(postgres_url, 6))
         doomed.send_signal(signal.SIGKILL)
         doomed.communicate()
         provider.delay = 0.05
-        _finish([_start(env, "--concurrency", "6", "--lease", "1.5", "--idle-exit", "2")])
+        _run_until_done(postgres_url, 12, [_start(env, "-j", "6")])
     counts = asyncio.run(_counts(postgres_url))
     assert counts.get("completed") == 12
     assert counts["usage"] == 12 and counts["max_usage_per_job"] == 1
@@ -132,11 +160,12 @@ def test_a_worker_whose_database_connections_are_terminated_finishes_its_jobs(
 ) -> None:
     with run_in_thread(usage=(10, 20), delay=1.0) as provider:
         asyncio.run(_seed(postgres_url, 8))
-        env = _env(postgres_url, provider.base_url, home=str(tmp_path))
-        worker = _start(env, "--concurrency", "4", "--lease", "3", "--idle-exit", "2")
+        env = _env(postgres_url, provider.base_url, home=str(tmp_path),
+                   CONTENTGEN_LEASE_SECONDS="3")  # fmt: skip
+        worker = _start(env, "-j", "4")
         asyncio.run(_wait_running(postgres_url, 4))
         asyncio.run(_terminate_workers(postgres_url))
-        _finish([worker])
+        _run_until_done(postgres_url, 8, [worker])
     counts = asyncio.run(_counts(postgres_url))
     assert counts.get("completed") == 8
     assert counts["usage"] == 8 and counts["max_usage_per_job"] == 1
@@ -163,7 +192,8 @@ def test_three_workers_sharing_60_rpm_through_redis_send_at_most_60_in_a_minute(
     env = _env(postgres_url, provider.base_url, home=str(tmp_path),
                CONTENTGEN_RPM_LIMITS='{"openai/gpt-4o-mini": 60}',
                CONTENTGEN_RATE_LIMIT_URL=redis_url.rsplit("/", 1)[0] + "/5")  # fmt: skip
-    _finish([_start(env, "--concurrency", "8", "--run-for", "60", "--idle-exit", "90")
-             for _ in range(3)])  # fmt: skip
-    assert 50 <= chat_calls(provider) <= 60
-    assert asyncio.run(_counts(postgres_url)).get("completed", 0) == chat_calls(provider)
+    workers = [_start(env, "-j", "8", "--grace", "0") for _ in range(3)]
+    time.sleep(60)
+    sent = chat_calls(provider)
+    _stop(workers)
+    assert 50 <= sent <= 60  # the limit held for the three together, and it was reached
