@@ -3,15 +3,17 @@
 Run: python benchmarks/scaling.py [--jobs 1000] [--concurrency 16] [--slow-jobs 2000]
 
 1. An instant fake provider (its own process): jobs/s through PostgreSQL at 1, 2 and 4 worker
-   processes, and the same through SQLite when its backend has the lease protocol.
+   processes, and the same through SQLite (one file shared by the worker processes).
 2. 2,000 jobs with a provider answering in 50 ms across 4 workers: wall time vs the ideal
    (jobs x 50 ms / total concurrency).
 
 Everything is local: a throwaway PostgreSQL (contentgen.testing.postgres_server), the fake
-OpenAI-compatible server, and worker processes that claim with leases, call the provider through
-the Router and finish each job with its usage row. The clock runs from the workers' start until
-the database counts every job completed. On a 2-core machine the worker processes, PostgreSQL
-and the provider share the cores: more workers than cores measure contention, not capacity.
+OpenAI-compatible server (its own process), and ``contentgen worker`` processes — the real job
+lifecycle: claim with a lease, build the prompt, call the provider, analyse, finish with the
+usage rows under the fencing token. The clock runs from the workers' start until the database
+counts every job completed (the workers are then stopped with SIGTERM). On a 2-core machine the
+worker processes, PostgreSQL and the provider share the cores: more workers than cores measure
+contention, not capacity.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,8 +33,7 @@ from contentgen.models import Client, ContentRequest, ContentType, Job
 from contentgen.storage.factory import open_storage
 from contentgen.testing.postgres_server import PostgresServer
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = ROOT / "tests" / "postgres" / "queue_worker.py"
+WORKER = [sys.executable, "-m", "contentgen", "worker"]
 
 
 def start_provider(delay: float) -> tuple[subprocess.Popen[str], str]:
@@ -61,11 +63,11 @@ async def seed(url: str, n: int) -> None:
 
 
 async def completed(url: str) -> int:
-    async with open_storage(url, listen=False) as storage:
+    async with open_storage(url) as storage:
         from contentgen.models import JobFilter, JobStatus
 
-        found = await storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=10**6))
-        return len(found)
+        page = await storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=100_000))
+        return len(page.jobs)
 
 
 def run_workers(url: str, api: str, workers: int, concurrency: int, jobs: int,
@@ -73,45 +75,44 @@ def run_workers(url: str, api: str, workers: int, concurrency: int, jobs: int,
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTGEN_")}
     env.update({"CONTENTGEN_DATABASE_URL": url, "CONTENTGEN_API_BASE": api,
                 "CONTENTGEN_API_KEY": "sk-bench", "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
-                "CONTENTGEN_HOME": str(home), "CONTENTGEN_DATABASE_POOL_SIZE":
-                str(concurrency + 4)})  # fmt: skip
+                "CONTENTGEN_HOME": str(home), "CONTENTGEN_LOG_LEVEL": "ERROR",
+                "CONTENTGEN_DATABASE_POOL_SIZE": str(concurrency + 4)})  # fmt: skip
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, str(WORKER), "--concurrency", str(concurrency),
-                               "--idle-exit", "1"], env=env, stderr=subprocess.DEVNULL)
+    procs = [subprocess.Popen([*WORKER, "-j", str(concurrency), "--grace", "5"], env=env,
+                              stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(workers)]  # fmt: skip
     try:
-        for proc in procs:
-            proc.wait(timeout=900)
+        wall = asyncio.run(wait_completed(url, jobs, started))
     finally:
         for proc in procs:
-            if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-    # the workers idle 1 s before they exit: take the last completion from the database
-    done_at = asyncio.run(last_completion(url))
-    count = asyncio.run(completed(url))
-    if count != jobs:
-        sys.exit(f"expected {jobs} completed jobs, got {count}")
-    return done_at - started
+    return wall
 
 
-async def last_completion(url: str) -> float:
-    """perf_counter() time of the newest job update (converted from the database clock)."""
+async def wait_completed(url: str, jobs: int, started: float) -> float:
+    """Seconds from ``started`` until every job is completed (polled every 20 ms)."""
     import asyncpg
 
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url) if url.startswith("postgresql") else None
     try:
-        age = await conn.fetchval(
-            "SELECT extract(epoch FROM clock_timestamp() - max(updated_at)) FROM jobs"
-        )
+        while True:
+            if conn is not None:
+                done = await conn.fetchval("SELECT count(*) FROM jobs WHERE status = 'completed'")
+            else:
+                done = await completed(url)
+            if done >= jobs:
+                return time.perf_counter() - started
+            if time.perf_counter() - started > 900:
+                sys.exit(f"only {done} of {jobs} jobs completed after 900 s")
+            await asyncio.sleep(0.02)
     finally:
-        await conn.close()
-    return time.perf_counter() - float(age)
-
-
-def sqlite_supported() -> bool:
-    from contentgen.storage.sqlite import SqliteStorage
-
-    return hasattr(SqliteStorage, "claim_jobs")
+        if conn is not None:
+            await conn.close()
 
 
 def measure(pg: PostgresServer | None, tmp: Path, api: str, workers: int, concurrency: int,
@@ -136,17 +137,16 @@ def main() -> None:
         tmp = Path(tmp_dir)
         instant, api = start_provider(0.0)
         try:
-            backends: list[tuple[str, PostgresServer | None]] = [("postgresql", pg)]
-            if sqlite_supported():
-                backends.append(("sqlite", None))
+            backends: list[tuple[str, PostgresServer | None]] = [
+                ("postgresql", pg),
+                ("sqlite", None),
+            ]
             for name, server in backends:
                 for workers in (1, 2, 4):
                     wall = measure(server, tmp, api, workers, args.concurrency, args.jobs)
                     results[f"{name} x{workers}"] = args.jobs / wall
                     print(f"{name:10} {workers} worker(s): {args.jobs / wall:7.1f} jobs/s "
                           f"({args.jobs} jobs in {wall:.2f} s)", flush=True)  # fmt: skip
-            if not sqlite_supported():
-                print("sqlite: skipped (SqliteStorage has no claim_jobs on this branch yet)")
         finally:
             instant.terminate()
         slow, api = start_provider(args.delay)
