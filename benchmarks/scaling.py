@@ -70,19 +70,50 @@ async def completed(url: str) -> int:
         return len(page.jobs)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their waited-for children (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def server_pids(pg: PostgresServer | None) -> list[int]:
+    """The PostgreSQL postmaster and its backends (none for SQLite)."""
+    if pg is None:
+        return []
+    found = subprocess.run(["pgrep", "-f", str(pg.root)], capture_output=True, text=True)
+    parents = [int(p) for p in found.stdout.split()]
+    children: list[int] = []
+    for parent in parents:
+        kids = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True)
+        children += [int(p) for p in kids.stdout.split()]
+    return parents + children
+
+
+CPU: dict[str, float] = {}
+
+
 def run_workers(url: str, api: str, workers: int, concurrency: int, jobs: int,
-                home: Path) -> float:  # fmt: skip
+                home: Path, pg: PostgresServer | None = None) -> float:  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTENTGEN_")}
     env.update({"CONTENTGEN_DATABASE_URL": url, "CONTENTGEN_API_BASE": api,
                 "CONTENTGEN_API_KEY": "sk-bench", "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
                 "CONTENTGEN_HOME": str(home), "CONTENTGEN_LOG_LEVEL": "ERROR",
                 "CONTENTGEN_DATABASE_POOL_SIZE": str(concurrency + 4)})  # fmt: skip
+    db_before = cpu_seconds(server_pids(pg))
     started = time.perf_counter()
     procs = [subprocess.Popen([*WORKER, "-j", str(concurrency), "--grace", "5"], env=env,
                               stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(workers)]  # fmt: skip
     try:
         wall = asyncio.run(wait_completed(url, jobs, started))
+        CPU["workers"] = cpu_seconds([p.pid for p in procs])
+        CPU["database"] = cpu_seconds(server_pids(pg)) - db_before
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -122,7 +153,7 @@ def measure(pg: PostgresServer | None, tmp: Path, api: str, workers: int, concur
     else:
         url = pg.create_database()
     asyncio.run(seed(url, jobs))
-    return run_workers(url, api, workers, concurrency, jobs, tmp / "home")
+    return run_workers(url, api, workers, concurrency, jobs, tmp / "home", pg)
 
 
 def main() -> None:
@@ -146,7 +177,10 @@ def main() -> None:
                     wall = measure(server, tmp, api, workers, args.concurrency, args.jobs)
                     results[f"{name} x{workers}"] = args.jobs / wall
                     print(f"{name:10} {workers} worker(s): {args.jobs / wall:7.1f} jobs/s "
-                          f"({args.jobs} jobs in {wall:.2f} s)", flush=True)  # fmt: skip
+                          f"({args.jobs} jobs in {wall:.2f} s; CPU per job: workers "
+                          f"{CPU['workers'] / args.jobs * 1000:.1f} ms incl. start-up, "
+                          f"database {CPU['database'] / args.jobs * 1000:.1f} ms)",
+                          flush=True)  # fmt: skip
         finally:
             instant.terminate()
         slow, api = start_provider(args.delay)
