@@ -9,6 +9,7 @@ raises. The key travels only in request headers, never in messages.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -32,6 +33,17 @@ def api_error(exc: ContentgenError) -> tuple[str, str]:
     if isinstance(exc, RestError):
         return exc.code, exc.detail
     return "", ""
+
+
+def as_json(model: Any) -> Any:
+    """A pydantic model as the JSON PostgREST stores in a jsonb column (None stays None)."""
+    return None if model is None else model.model_dump(mode="json")
+
+
+def iso(value: datetime) -> str:
+    """A timestamp as PostgREST reads it (a naive one is taken to be UTC)."""
+    when = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return when.isoformat()
 
 
 def _value(value: Any) -> Any:

@@ -20,48 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Self
 
-from contentgen.errors import ClientNotFound, ContentgenError, InvalidInput
+from contentgen.errors import ClientNotFound, ContentgenError
 from contentgen.models import (
     Client,
     ContentPreference,
-    ContentResult,
     ContentType,
-    Job,
-    JobAttempt,
-    JobFilter,
-    JobPage,
-    JobStatus,
-    LlmUsage,
-    PromptJob,
     PromptTemplate,
     SeoRule,
     Strategy,
     StrategyHistoryEntry,
-    UsageSummary,
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
-from contentgen.storage._pg_jobs import finish_args
-from contentgen.storage._pg_rows import aware
 from contentgen.storage._rows import name_key
-from contentgen.storage._supabase_rest import Rest, api_error
-from contentgen.storage.base import ClaimedJob, Lease
-
-_ZERO = "00000000-0000-0000-0000-000000000000"
-_JOB_COLS = rows.JOB_COLS.replace(" ", "")
-_USAGE_COLS = rows.USAGE_COLS.replace(" ", "")
-
-
-def _is_uuid_prefix(text: str) -> bool:
-    """Is ``text`` the start of a canonical UUID (hex digits, dashes at 8, 13, 18, 23)?"""
-    return len(text) <= len(_ZERO) and all(
-        (c == "-") if z == "-" else (c in "0123456789abcdef")
-        for c, z in zip(text, _ZERO, strict=False)
-    )
+from contentgen.storage._supabase_jobs import SupabaseJobs
+from contentgen.storage._supabase_rest import Rest, api_error, as_json, iso
 
 
 def _refused(exc: ContentgenError, kind: str, version: int, row_id: uuid.UUID,
@@ -77,15 +52,7 @@ def _refused(exc: ContentgenError, kind: str, version: int, row_id: uuid.UUID,
     return exc
 
 
-def _j(model: Any) -> Any:
-    return None if model is None else model.model_dump(mode="json")
-
-
-def _ts(value: Any) -> str:
-    return str(aware(value).isoformat())
-
-
-class SupabaseStorage:
+class SupabaseStorage(SupabaseJobs):
     """Async ``Storage`` over PostgREST; ``async with SupabaseStorage(url, key) as s: ...``.
 
     ``url``: the project URL (``https://PROJECT.supabase.co``); requests go to
@@ -148,7 +115,7 @@ class SupabaseStorage:
     async def add_client(self, client: Client) -> Client:
         doc = {"id": str(client.id), "name": client.name, "name_key": name_key(client.name),
                "parent_id": None if client.parent_id is None else str(client.parent_id),
-               "created_at": _ts(client.created_at)}  # fmt: skip
+               "created_at": iso(client.created_at)}  # fmt: skip
         try:
             await self.rest.insert("clients", doc)
         except ContentgenError as exc:
@@ -212,11 +179,11 @@ class SupabaseStorage:
         try:
             found = await self.rest.rpc("contentgen_insert_strategy", {
                 "p_id": str(strategy.id), "p_client_id": str(strategy.client_id),
-                "p_name": strategy.name, "p_config": _j(strategy.config),
+                "p_name": strategy.name, "p_config": as_json(strategy.config),
                 "p_version": strategy.version, "p_active": strategy.active,
-                "p_created_at": _ts(strategy.created_at), "p_history_id": str(entry.id),
+                "p_created_at": iso(strategy.created_at), "p_history_id": str(entry.id),
                 "p_action": entry.action, "p_changes": list(entry.changes),
-                "p_history_at": _ts(entry.created_at),
+                "p_history_at": iso(entry.created_at),
             })  # fmt: skip
         except ContentgenError as exc:
             raise _refused(exc, "strategy", strategy.version, strategy.id,
@@ -245,7 +212,7 @@ class SupabaseStorage:
         found = await self.rest.rpc("contentgen_set_active_strategy", {
             "p_client_id": str(client_id), "p_version": version, "p_history_id": str(entry.id),
             "p_strategy_id": str(entry.strategy_id), "p_action": entry.action,
-            "p_changes": list(entry.changes), "p_history_at": _ts(entry.created_at),
+            "p_changes": list(entry.changes), "p_history_at": iso(entry.created_at),
         })  # fmt: skip
         return rows.strategy_from(found[0]) if found else None
 
@@ -257,7 +224,7 @@ class SupabaseStorage:
     # seo rules, preferences ----------------------------------------------------------------------
     async def add_seo_rule(self, rule: SeoRule) -> SeoRule:
         doc = {"id": str(rule.id), "client_id": str(rule.client_id), "name": rule.name,
-               "rule": rule.rule, "created_at": _ts(rule.created_at)}  # fmt: skip
+               "rule": rule.rule, "created_at": iso(rule.created_at)}  # fmt: skip
         try:
             await self.rest.insert("seo_rules", doc)
         except ContentgenError as exc:
@@ -281,7 +248,7 @@ class SupabaseStorage:
 
     async def set_preference(self, pref: ContentPreference) -> ContentPreference:
         doc = {"id": str(pref.id), "client_id": str(pref.client_id), "key": pref.key,
-               "value": pref.value, "created_at": _ts(pref.created_at)}  # fmt: skip
+               "value": pref.value, "created_at": iso(pref.created_at)}  # fmt: skip
         try:
             await self.rest.upsert("content_preferences", doc, on_conflict="client_id,key")
         except ContentgenError as exc:
@@ -308,7 +275,7 @@ class SupabaseStorage:
                 "p_id": str(template.id), "p_client_id": str(template.client_id),
                 "p_content_type": template.content_type.value, "p_body": template.body,
                 "p_version": template.version, "p_active": template.active,
-                "p_created_at": _ts(template.created_at),
+                "p_created_at": iso(template.created_at),
             })  # fmt: skip
         except ContentgenError as exc:
             kind = f"{template.content_type.value} template"
@@ -328,185 +295,3 @@ class SupabaseStorage:
             "prompt_templates", "*", order=["content_type", "version"], client_id=client_id
         )
         return [rows.template_from(r) for r in found]
-
-    # jobs ----------------------------------------------------------------------------------------
-    async def create_job(self, job: Job) -> Job:
-        if job.status is not JobStatus.PENDING:
-            raise checks.not_pending(job)
-        doc = {"id": str(job.id), "client_id": str(job.client_id), "status": job.status.value,
-               "params": _j(job.params), "result": _j(job.result), "error": job.error,
-               "strategy_version": job.strategy_version,
-               "template_version": job.template_version, "request_key": job.request_key,
-               "created_at": _ts(job.created_at), "updated_at": _ts(job.updated_at)}  # fmt: skip
-        try:
-            await self.rest.insert("jobs", doc)
-        except ContentgenError as exc:
-            code, _ = api_error(exc)
-            if code == "23503":
-                raise ClientNotFound(str(job.client_id)) from exc
-            if code == "23505":
-                raise checks.duplicate("job", job.id) from exc
-            raise
-        return job
-
-    async def get_job(self, job_id: uuid.UUID) -> Job | None:
-        found = await self.rest.select("jobs", _JOB_COLS, id=job_id)
-        return rows.job_from(found[0]) if found else None
-
-    async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
-        prefix = prefix.lower()
-        if not _is_uuid_prefix(prefix):
-            return []
-        low = prefix + _ZERO[len(prefix) :]
-        high = prefix + _ZERO[len(prefix) :].replace("0", "f")
-        found = await self.rest.select("jobs", _JOB_COLS, order=["seq"], limit=limit,
-                                       ranges={"id": (low, high)})  # fmt: skip
-        return [rows.job_from(r) for r in found]
-
-    async def find_job_by_key(self, key: str) -> Job | None:
-        found = await self.rest.select("jobs", _JOB_COLS, order=["-created_at", "-seq"],
-                                       limit=1, request_key=key)  # fmt: skip
-        return rows.job_from(found[0]) if found else None
-
-    async def list_jobs(self, filt: JobFilter) -> JobPage:
-        where: dict[str, Any] = {}
-        if filt.client_id is not None:
-            where["client_id"] = filt.client_id
-        if filt.status is not None:
-            where["status"] = filt.status.value
-        if filt.strategy_version is not None:
-            where["strategy_version"] = filt.strategy_version
-        if filt.template_version is not None:
-            where["template_version"] = filt.template_version
-        before = None if filt.cursor is None else checks.parse_cursor(filt.cursor)
-        limit = max(filt.limit, 0)
-        found = await self.rest.select("jobs", _JOB_COLS + ",seq", order=["-seq"],
-                                       limit=limit + 1, below={"seq": before}, **where)  # fmt: skip
-        page = found[:limit]
-        more = len(found) > limit and bool(page)
-        return JobPage(
-            jobs=[rows.job_from(r) for r in page],
-            next_cursor=checks.make_cursor(int(page[-1]["seq"])) if more else None,
-        )
-
-    async def count_jobs(self, client_id: uuid.UUID) -> int:
-        return await self.rest.count("jobs", client_id=client_id)
-
-    async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
-        found = await self.rest.select("llm_usage", _USAGE_COLS, order=["seq"],
-                                       job_id=job_id)  # fmt: skip
-        return [rows.usage_from(r) for r in found]
-
-    async def usage_summary(
-        self,
-        *,
-        client_id: uuid.UUID | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[UsageSummary]:
-        found = await self.rest.rpc("contentgen_usage_summary", {
-            "p_client_id": None if client_id is None else str(client_id),
-            "p_since": None if since is None else _ts(since),
-            "p_until": None if until is None else _ts(until),
-        })  # fmt: skip
-        return [rows.summary_from(r) for r in found]
-
-    # leases --------------------------------------------------------------------------------------
-    async def claim_jobs(
-        self,
-        holder: str,
-        *,
-        limit: int,
-        lease_seconds: float,
-        max_attempts: int,
-        job_id: uuid.UUID | None = None,
-    ) -> list[ClaimedJob]:
-        checks.check_lease_args(limit, lease_seconds, max_attempts)
-        found = await self.rest.rpc("contentgen_claim_jobs", {
-            "p_holder": holder, "p_limit": limit, "p_lease_seconds": float(lease_seconds),
-            "p_max_attempts": max_attempts, "p_job_id": None if job_id is None else str(job_id),
-        })  # fmt: skip
-        return [rows.claimed_from(r) for r in found]
-
-    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
-        checks.check_lease_args(1, lease_seconds, 1)
-        found = await self.rest.rpc("contentgen_heartbeat", {
-            "p_job_id": str(lease.job_id), "p_token": lease.token,
-            "p_lease_seconds": float(lease_seconds),
-        })  # fmt: skip
-        return rows.lease_from(lease.job_id, found[0]) if found else None
-
-    async def finish_job(
-        self,
-        lease: Lease,
-        *,
-        status: JobStatus,
-        result: ContentResult | None = None,
-        error: str | None = None,
-        usage: Sequence[LlmUsage] = (),
-        strategy_version: int | None = None,
-        template_version: str | None = None,
-    ) -> Job | None:
-        client_id = usage[0].client_id if usage else None
-        args = finish_args(lease, status, result, error, usage, strategy_version,
-                           template_version, client_id)  # fmt: skip
-        try:
-            found = await self.rest.rpc("contentgen_finish_job", {
-                "p_job_id": str(lease.job_id), "p_token": lease.token, "p_status": args[2],
-                "p_result": _j(result), "p_error": error,
-                "p_usage": [rows.usage_doc(u) for u in checks.stamped(usage, lease.attempt)],
-                "p_strategy_version": strategy_version, "p_template_version": template_version,
-            })  # fmt: skip
-        except ContentgenError as exc:
-            code, _ = api_error(exc)
-            if code == "23505":
-                raise checks.duplicate("usage row", "in this batch") from exc
-            if code == "23503":
-                raise InvalidInput("usage: a usage row names a job or client that does not "
-                                   "exist", field="usage") from exc  # fmt: skip
-            raise
-        return rows.job_from(found[0]) if found else None
-
-    async def release_job(self, lease: Lease) -> bool:
-        done = await self.rest.rpc(
-            "contentgen_release_job", {"p_job_id": str(lease.job_id), "p_token": lease.token}
-        )
-        return bool(done)
-
-    async def _status(self, job_id: uuid.UUID) -> JobStatus:
-        from contentgen.errors import JobNotFound
-
-        found = await self.rest.select("jobs", "status", id=job_id)
-        if not found:
-            raise JobNotFound(str(job_id))
-        return JobStatus(found[0]["status"])
-
-    async def cancel_job(self, job_id: uuid.UUID) -> Job:
-        found = await self.rest.rpc("contentgen_cancel_job", {"p_job_id": str(job_id)})
-        if not found:
-            raise checks.wrong_state(job_id, await self._status(job_id), "cancelled")
-        return rows.job_from(found[0])
-
-    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
-        found = await self.rest.select("job_attempts", rows.ATTEMPT_COLS.replace(" ", ""),
-                                       order=["token"], job_id=job_id)  # fmt: skip
-        return [rows.attempt_from(r) for r in found]
-
-    async def retry_job(self, job_id: uuid.UUID) -> Job:
-        found = await self.rest.rpc("contentgen_retry_job", {"p_job_id": str(job_id)})
-        if not found:
-            raise checks.wrong_state(job_id, await self._status(job_id), "retried")
-        return rows.job_from(found[0])
-
-    # prompt jobs ---------------------------------------------------------------------------------
-    async def save_prompt_job(self, job: PromptJob) -> PromptJob:
-        doc = {"id": str(job.id), "client_id": str(job.params.client_id),
-               "status": job.status.value, "params": _j(job.params), "prompt": job.prompt,
-               "metadata": _j(job.metadata), "error": job.error,
-               "created_at": _ts(job.created_at), "updated_at": _ts(job.updated_at)}  # fmt: skip
-        await self.rest.upsert("prompt_jobs", doc, on_conflict="id")
-        return job
-
-    async def get_prompt_job(self, job_id: uuid.UUID) -> PromptJob | None:
-        found = await self.rest.select("prompt_jobs", "*", id=job_id)
-        return rows.prompt_job_from(found[0]) if found else None
