@@ -33,3 +33,63 @@ def test_api_key_is_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.api_key is not None
     assert settings.api_key.get_secret_value() == "sk-secret-123"
     assert "sk-secret-123" not in repr(settings) and "sk-secret-123" not in str(settings)
+
+
+# --- issue 7, points 8 and 21: validation, errors, the effective settings and their origin --
+
+
+def test_every_setting_is_in_the_readme_with_its_format() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    for name, info in Settings.model_fields.items():
+        row = next((line for line in section.splitlines()
+                    if line.startswith(f"| `CONTENTGEN_{name.upper()}`")), None)  # fmt: skip
+        assert row is not None, f"README's settings table lacks CONTENTGEN_{name.upper()}"
+        assert info.description, name
+        assert len(row.split("|")) >= 4 and row.split("|")[2].strip(), row
+
+
+def test_log_level_is_checked_and_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contentgen.errors import ConfigurationError
+    from contentgen.settings import load_settings
+
+    monkeypatch.setenv("CONTENTGEN_LOG_LEVEL", "info")
+    assert load_settings().log_level == "INFO"
+    monkeypatch.setenv("CONTENTGEN_LOG_LEVEL", "verbose")
+    with pytest.raises(ConfigurationError, match="CONTENTGEN_LOG_LEVEL"):
+        load_settings()
+
+
+@pytest.mark.parametrize("url", ["disk:///tmp/x", "memory://", "redis://h:6379/0", "rediss://h"])
+def test_known_cache_urls_are_accepted(url: str) -> None:
+    assert Settings(cache_url=url).cache_url == url
+
+
+def test_an_unknown_cache_url_scheme_is_refused_by_the_library_too() -> None:
+    from contentgen.errors import ConfigurationError
+    from contentgen.settings import load_settings
+
+    with pytest.raises(ConfigurationError, match="unknown scheme 'ftp'"):
+        load_settings(cache_url="ftp://cache")
+
+
+def test_effective_settings_say_where_each_value_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contentgen.settings_report import effective_settings
+
+    (tmp_path / "contentgen.toml").write_text('model = "openai/gpt-4o-mini"\nconcurrency = 7\n')
+    (tmp_path / ".env").write_text("CONTENTGEN_CONCURRENCY=9\nCONTENTGEN_LLM_RETRIES=5\n")
+    monkeypatch.setenv("CONTENTGEN_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("CONTENTGEN_CACHE_URL", "redis://user:hunter2@cache:6379/0")
+    views = {v.name: v for v in effective_settings(Settings())}
+    assert set(views) == set(Settings.model_fields)
+    assert (views["model"].origin, views["model"].value) == ("contentgen.toml",
+                                                              "openai/gpt-4o-mini")  # fmt: skip
+    assert (views["concurrency"].origin, views["concurrency"].value) == (".env", 9)
+    assert views["llm_retries"].origin == ".env"
+    assert (views["api_key"].origin, views["api_key"].value) == ("environment", "***")
+    assert views["cache_url"].value == "redis://user:***@cache:6379/0"
+    assert views["home"].origin == "environment"  # set by the autouse fixture
+    assert (views["llm_timeout"].origin, views["llm_timeout"].value) == ("default", 120.0)
+    assert views["concurrency"].env == "CONTENTGEN_CONCURRENCY"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 _state = {"level": logging.WARNING, "ours": False, "json": False}
 _LEVELS = {name.lower(): number for name, number in logging.getLevelNamesMapping().items()}
@@ -41,6 +41,17 @@ def _below_level(logger: Any, method: str, event: Any) -> Any:
     return event
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured (a
+    replaced stream, e.g. a test's captured one, may be closed by then)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _apply() -> None:
     import structlog
 
@@ -59,7 +70,7 @@ def _apply() -> None:
             renderer,
         ],
         wrapper_class=None,
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())),
         cache_logger_on_first_use=False,
     )
     _state["ours"] = True

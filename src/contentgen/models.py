@@ -6,16 +6,76 @@ with the same message.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 TOPIC_MIN, TOPIC_MAX = 5, 1000
 MAX_KEYWORDS, KEYWORD_MAX = 10, 50
-FORBIDDEN_TOPIC_PATTERNS = ("<script", "javascript:", "onerror=")
+
+# Strategy limits: a strategy is part of every prompt, so it stays small.
+MAX_SECTIONS, SECTION_MAX = 20, 100  # required_sections: how many, characters each
+MAX_PRIMARY_KEYWORDS = 20  # primary_keywords (each at most KEYWORD_MAX characters)
+TONE_MAX = 100  # characters of each tone field
+NAME_MAX = 100  # characters of a strategy's name, a rule's name, a preference's key
+RULE_MAX = 1000  # characters of an SEO rule or a preference value
+TEMPLATE_MAX = 20_000  # characters of a prompt template
+STRATEGY_MAX_BYTES = 16_384  # a whole strategy config, as JSON
+
+#: What a topic must not contain (the reference's list and its siblings), matched ignoring
+#: case, whitespace, HTML character references and invisible characters.
+FORBIDDEN_TOPIC_PATTERNS = (
+    "<script", "<iframe", "<object", "<embed", "javascript:", "vbscript:", "data:text/html",
+    "on<event>=",
+)  # fmt: skip
+_EVENTS = (
+    "abort|afterprint|animationend|animationiteration|animationstart|auxclick|beforeinput|"
+    "beforeprint|beforeunload|begin|blur|cancel|canplay|canplaythrough|change|click|close|"
+    "contextmenu|copy|cuechange|cut|dblclick|drag|dragend|dragenter|dragleave|dragover|"
+    "dragstart|drop|durationchange|emptied|end|ended|error|focus|focusin|focusout|"
+    "formdata|gotpointercapture|hashchange|input|invalid|keydown|keypress|keyup|load|"
+    "loadeddata|loadedmetadata|loadend|loadstart|lostpointercapture|message|mousedown|"
+    "mouseenter|mouseleave|mousemove|mouseout|mouseover|mouseup|mousewheel|offline|online|"
+    "pagehide|pageshow|paste|pause|play|playing|pointercancel|pointerdown|pointerenter|"
+    "pointerleave|pointermove|pointerout|pointerover|pointerup|popstate|progress|ratechange|"
+    "repeat|reset|resize|scroll|scrollend|search|securitypolicyviolation|seeked|seeking|"
+    "select|selectionchange|selectstart|show|stalled|storage|submit|suspend|timeupdate|"
+    "toggle|touchcancel|touchend|touchmove|touchstart|transitionend|unload|volumechange|"
+    "waiting|wheel"
+)
+_FORBIDDEN_TAG = re.compile(r"<\s*/?\s*(script|iframe|object|embed)(?![a-z])")
+_FORBIDDEN_HANDLER = re.compile(rf"(?<![a-z0-9_-])on({_EVENTS})\s*=")
+_FORBIDDEN_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
+def forbidden_pattern(text: str) -> str | None:
+    """The forbidden pattern ``text`` contains (e.g. ``'<script'``, ``'onerror='``), or None.
+
+    Case, whitespace inside the pattern (``< script``, ``onError = x``, ``java script:``),
+    HTML character references (``&#106;avascript:``) and invisible characters do not hide it."""
+    import html
+
+    lowered = _INVISIBLE.sub("", html.unescape(text)).lower()
+    tag = _FORBIDDEN_TAG.search(lowered)
+    if tag:
+        return f"<{tag.group(1)}"
+    handler = _FORBIDDEN_HANDLER.search(lowered)
+    if handler:
+        return f"on{handler.group(1)}="
+    squeezed = re.sub(r"\s+", "", lowered)
+    return next((scheme for scheme in _FORBIDDEN_SCHEMES if scheme in squeezed), None)
 
 
 def utcnow() -> datetime:
@@ -63,10 +123,9 @@ def _check_topic(value: str) -> str:
         raise ValueError(f"must be at least {TOPIC_MIN} characters (got {len(value)})")
     if len(value) > TOPIC_MAX:
         raise ValueError(f"must be at most {TOPIC_MAX} characters (got {len(value)})")
-    lowered = value.lower()
-    for pattern in FORBIDDEN_TOPIC_PATTERNS:
-        if pattern in lowered:
-            raise ValueError(f"must not contain {pattern!r}")
+    found = forbidden_pattern(value)
+    if found:
+        raise ValueError(f"must not contain {found!r}")
     return value
 
 
@@ -206,11 +265,44 @@ class Client(_Model):
 # --- Strategy: every field optional, so a child can override field by field ----------------
 
 
+def _bounded_list(values: list[str], *, count: int, each: int, what: str) -> list[str]:
+    if len(values) > count:
+        raise ValueError(f"at most {count} {what} allowed (got {len(values)})")
+    cleaned = [v.strip() for v in values]
+    for v in cleaned:
+        if not v:
+            raise ValueError(f"{what} must not be empty")
+        if len(v) > each:
+            raise ValueError(f"each of the {what} must be at most {each} characters "
+                             f"({v[:20]!r}... has {len(v)})")  # fmt: skip
+    return cleaned
+
+
+ToneText = Annotated[str, Field(max_length=TONE_MAX)]
+
+
 class ContentGuidelines(_Model):
     min_words: Annotated[int, Field(ge=1, le=20000)] | None = None
     max_words: Annotated[int, Field(ge=1, le=20000)] | None = None
     required_sections: list[str] | None = None
     citation_required: bool | None = None
+
+    @field_validator("required_sections")
+    @classmethod
+    def _sections(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return _bounded_list(value, count=MAX_SECTIONS, each=SECTION_MAX, what="sections")
+
+    @model_validator(mode="after")
+    def _range(self, info: ValidationInfo) -> ContentGuidelines:
+        # An effective (merged) setup may combine one client's min with another's max; the
+        # prompt builder refuses that naming both origins (context {"effective": True}).
+        effective = bool(info.context and info.context.get("effective"))
+        lo, hi = self.min_words, self.max_words
+        if lo is not None and hi is not None and lo > hi and not effective:
+            raise ValueError(f"min_words ({lo}) must not exceed max_words ({hi})")
+        return self
 
 
 class SeoFocus(_Model):
@@ -218,11 +310,19 @@ class SeoFocus(_Model):
     keyword_density: Annotated[float, Field(ge=0, le=10)] | None = None
     meta_description_length: Annotated[int, Field(ge=50, le=500)] | None = None
 
+    @field_validator("primary_keywords")
+    @classmethod
+    def _keywords(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        return _bounded_list(value, count=MAX_PRIMARY_KEYWORDS, each=KEYWORD_MAX,
+                             what="keywords")  # fmt: skip
+
 
 class Tone(_Model):
-    formality: str | None = None
-    voice: str | None = None
-    engagement: str | None = None
+    formality: ToneText | None = None
+    voice: ToneText | None = None
+    engagement: ToneText | None = None
 
 
 class StrategyConfig(_Model):
@@ -230,11 +330,19 @@ class StrategyConfig(_Model):
     seo_focus: SeoFocus = Field(default_factory=SeoFocus)
     tone: Tone = Field(default_factory=Tone)
 
+    @model_validator(mode="after")
+    def _size(self) -> StrategyConfig:
+        size = len(self.model_dump_json(exclude_none=True))
+        if size > STRATEGY_MAX_BYTES:
+            raise ValueError(f"the strategy is {size:,} bytes as JSON; at most "
+                             f"{STRATEGY_MAX_BYTES:,} are allowed")  # fmt: skip
+        return self
+
 
 class Strategy(_Model):
     id: uuid.UUID = Field(default_factory=new_id)
     client_id: uuid.UUID
-    name: str = "default"
+    name: Annotated[str, Field(max_length=NAME_MAX)] = "default"
     config: StrategyConfig = Field(default_factory=StrategyConfig)
     version: int = 1
     active: bool = True
@@ -254,16 +362,16 @@ class StrategyHistoryEntry(_Model):
 class SeoRule(_Model):
     id: uuid.UUID = Field(default_factory=new_id)
     client_id: uuid.UUID
-    name: str
-    rule: str
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+    rule: Annotated[str, Field(min_length=1, max_length=RULE_MAX)]
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class ContentPreference(_Model):
     id: uuid.UUID = Field(default_factory=new_id)
     client_id: uuid.UUID
-    key: str
-    value: str
+    key: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+    value: Annotated[str, Field(min_length=1, max_length=RULE_MAX)]
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -271,7 +379,7 @@ class PromptTemplate(_Model):
     id: uuid.UUID = Field(default_factory=new_id)
     client_id: uuid.UUID
     content_type: ContentType
-    body: str
+    body: Annotated[str, Field(max_length=TEMPLATE_MAX)]
     version: int = 1
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)

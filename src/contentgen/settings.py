@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,7 +18,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from contentgen.errors import ConfigurationError
+
 EMBEDDED_MODEL = "local/smollm2"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CACHE_SCHEMES = ("disk", "memory", "redis", "rediss")
 
 
 def default_home() -> Path:
@@ -26,7 +30,11 @@ def default_home() -> Path:
 
 
 class Settings(BaseSettings):
-    """Every knob of contentgen. Each field is ``CONTENTGEN_<NAME>`` in the environment."""
+    """Every knob of contentgen. Each field is ``CONTENTGEN_<NAME>`` in the environment.
+
+    A field's ``description`` says its format; README.md lists every field (a test keeps the
+    two in sync) and ``contentgen settings`` shows the effective values and their origin.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="CONTENTGEN_",
@@ -36,27 +44,43 @@ class Settings(BaseSettings):
         toml_file="contentgen.toml",
     )
 
-    home: Path = Field(default_factory=default_home, description="data directory")
+    home: Path = Field(
+        default_factory=default_home,
+        description="data directory (a path; default: the user data dir, e.g. "
+        "~/.local/share/contentgen)",
+    )
     database_url: str = Field(
         "",
-        description="sqlite:///PATH (default), postgresql://USER:PASSWORD@HOST:PORT/DB or memory://",
+        description="sqlite:///PATH (default: HOME/contentgen.db), "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB, supabase://PROJECT.supabase.co or memory://",
     )
     database_listen: bool = Field(
-        True, description="PostgreSQL: LISTEN for job changes (false: poll)"
+        True, description="PostgreSQL: LISTEN for job changes, true or false (false: poll)"
     )
     database_pooled: bool | None = Field(
         None,
         description="PostgreSQL URL goes through a pooler in transaction mode (PgBouncer, "
-        "Supavisor): no prepared statements, no LISTEN; unset: guessed from port 6543",
+        "Supavisor), true or false: no prepared statements, no LISTEN; unset: true for "
+        "port 6543",
+    )
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="PostgreSQL connections per process, an integer 1-200"
     )
     supabase_key: SecretStr | None = Field(
-        None, description="service_role key for a supabase:// database URL"
+        None, description="service_role key for a supabase:// database URL (secret)"
     )
-    database_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections")
-    cache_url: str = Field("", description="disk://PATH (default), memory:// or redis://...")
-    model: str | None = Field(None, description="default model, e.g. openai/gpt-4o-mini")
-    api_base: str | None = Field(None, description="base URL of an OpenAI-compatible API")
-    api_key: SecretStr | None = Field(None, description="API key for api_base")
+    cache_url: str = Field(
+        "",
+        description="disk://PATH (default: HOME/cache), memory://, redis://HOST[:PORT][/DB] "
+        "or rediss://... (extra 'redis')",
+    )
+    model: str | None = Field(
+        None, description="default model, a litellm model string, e.g. openai/gpt-4o-mini"
+    )
+    api_base: str | None = Field(
+        None, description="base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1"
+    )
+    api_key: SecretStr | None = Field(None, description="API key sent to API_BASE (secret)")
     llm_backend: Literal["auto", "litellm", "aiohttp", "httpx"] = Field(
         "auto",
         description="auto/aiohttp: aiohttp for openai/, bare and catalogue-endpoint models (low "
@@ -80,26 +104,44 @@ class Settings(BaseSettings):
         30.0, gt=0, description="seconds an open circuit waits before a trial call"
     )
     rpm_limits: dict[str, int] = Field(
-        default_factory=dict, description="model -> requests per minute"
+        default_factory=dict,
+        description='model -> requests per minute, a JSON object, e.g. {"openai/gpt-4o-mini": 500}',
     )
     tpm_limits: dict[str, int] = Field(
-        default_factory=dict, description="model -> tokens per minute"
+        default_factory=dict,
+        description="model -> tokens per minute, a JSON object, e.g. "
+        '{"openai/gpt-4o-mini": 200000}',
     )
     rate_limit_url: str = Field(
         "",
-        description="redis://... to share rpm/tpm limits across every worker; "
-        "empty: limits hold per process",
+        description="redis://HOST[:PORT][/DB] to share rpm/tpm limits across every worker "
+        "(extra 'redis'); empty: limits hold per process",
     )
     lease_seconds: float = Field(
-        30.0, gt=0, description="seconds a job's lease lasts; runners heartbeat every third"
+        30.0,
+        gt=0,
+        le=86400,
+        description="seconds a job's lease lasts, a number > 0; runners heartbeat every third "
+        "of it, and a job whose runner vanished is taken over after it",
     )
     max_attempts: int = Field(
-        3, ge=1, le=100, description="claims of a job whose runner vanished before it fails"
+        3,
+        ge=1,
+        le=100,
+        description="claims of a job whose runners vanished before it fails, an integer 1-100",
     )
-    strategy_cache_ttl: int = Field(300, ge=0, description="seconds")
-    prompt_cache_ttl: int = Field(3600, ge=0, description="seconds")
-    local_max_tokens: int = Field(320, ge=16, description="max new tokens per local call")
-    log_level: str = Field("WARNING")
+    strategy_cache_ttl: int = Field(
+        300, ge=0, description="seconds a resolved client setup is cached, an integer >= 0"
+    )
+    prompt_cache_ttl: int = Field(
+        3600, ge=0, description="seconds a built prompt is cached, an integer >= 0"
+    )
+    local_max_tokens: int = Field(
+        320, ge=16, description="max new tokens per embedded-model call, an integer >= 16"
+    )
+    log_level: str = Field(
+        "WARNING", description="DEBUG | INFO | WARNING | ERROR | CRITICAL (logs go to stderr)"
+    )
     server_url: str | None = Field(
         None, description="a contentgen server (http://host:port): every command uses it"
     )
@@ -107,6 +149,26 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(
         None, description="HS256 secret the server signs and checks tokens with (>= 32 bytes)"
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)} (got {value!r})")
+        return level
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, sep, _ = value.partition("://")
+        if value and (not sep or scheme.lower() not in CACHE_SCHEMES):
+            raise ValueError(
+                f"unknown scheme {scheme if sep else ''!r}; expected disk://PATH, memory://, "
+                "redis://HOST[:PORT][/DB] or rediss://..."
+            )
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
@@ -132,3 +194,123 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+
+# --- loading with errors a user can act on -------------------------------------------------
+
+_SOURCES = {
+    "EnvSettingsSource": "the environment",
+    "DotEnvSettingsSource": ".env",
+    "TomlConfigSettingsSource": "contentgen.toml",
+}
+
+
+def load_settings(**values: Any) -> Settings:
+    """``Settings(**values)``, with every problem in the environment, ``.env`` or
+    ``contentgen.toml`` raised as a one-line ``ConfigurationError`` that names the variable
+    or file, where it came from and what is accepted."""
+    try:
+        return Settings(**values)
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"a settings file (.env or contentgen.toml) is not UTF-8 text ({exc.reason} at "
+            f"byte {exc.start + 1}); save it as UTF-8",
+            field="settings",
+        ) from exc
+    except Exception as exc:
+        translated = settings_error(exc)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def env_name(field: str) -> str:
+    """``CONTENTGEN_CONCURRENCY`` for ``concurrency``."""
+    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def _origin(field: str) -> tuple[str, str]:
+    """(name, source) of a setting's raw value, for error messages: the variable in the
+    environment or .env, else the key in contentgen.toml."""
+    import os
+
+    name = env_name(field)
+    if any(key.upper() == name for key in os.environ):
+        return name, "the environment"
+    try:
+        from pydantic_settings import DotEnvSettingsSource
+
+        if field in DotEnvSettingsSource(Settings)():
+            return name, ".env"
+    except Exception:  # an unreadable .env is reported on its own
+        pass
+    return field, "contentgen.toml"
+
+
+def _label(field: str, source: str | None = None) -> str:
+    name, where = _origin(field)
+    if source is not None:
+        where = _SOURCES.get(source, source)
+        name = field if where == "contentgen.toml" else env_name(field)
+    return f"{name} (from {where})"
+
+
+def _expected(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return f"; expected {info.description}" if info is not None and info.description else ""
+
+
+def _shown(field: str, value: Any) -> str:
+    """A bad value fit for an error message: secrets and URL passwords hidden, kept short."""
+    info = Settings.model_fields.get(field)
+    if info is not None and "SecretStr" in str(info.annotation):
+        return "'***'"
+    text = mask_url(value) if isinstance(value, str) else repr(value)
+    text = repr(text) if isinstance(value, str) else text
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def mask_url(value: str) -> str:
+    """``value`` with the password of a URL in it replaced by ``***``."""
+    import re
+
+    return re.sub(r"(://[^/@:\s]*:)[^/@\s]+@", r"\1***@", value)
+
+
+def settings_error(exc: BaseException) -> ConfigurationError | None:
+    """A ``ConfigurationError`` for a failure to build ``Settings``, or None if ``exc`` is not
+    one (pydantic ValidationError, pydantic-settings SettingsError or a TOML error)."""
+    import tomllib
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        expected = "" if first["type"] == "value_error" else _expected(field)
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        value = f"={_shown(field, first['input'])}" if "input" in first else ""
+        return ConfigurationError(
+            f"setting {_label(field)}{value}: {msg}{expected}{suffix}", field=field
+        )
+    if isinstance(exc, SettingsError):
+        import re
+
+        found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
+        if found is None:
+            return ConfigurationError(f"settings: {exc}", field="settings")
+        field, source = found.groups()
+        reason = f": {exc.__cause__}" if exc.__cause__ else ""
+        return ConfigurationError(
+            f"setting {_label(field, source)} cannot be parsed{reason}{_expected(field)}",
+            field=field,
+        )
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        return ConfigurationError(
+            f"settings file contentgen.toml is not valid TOML: {exc}; fix it or move it away",
+            field="toml",
+        )
+    return None

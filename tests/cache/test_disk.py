@@ -61,3 +61,86 @@ async def test_unusable_directory_is_a_configuration_error(tmp_path: Path) -> No
     with pytest.raises(ConfigurationError, match="writable directory") as caught:
         DiskCache(not_a_dir / "cache")
     assert caught.value.__cause__ is not None
+
+
+# --- issue 7, point 10: a damaged cache is rebuilt, reported once, and never blocks work ----
+
+
+def damage(directory: Path) -> None:
+    """Overwrite the database in place (same size: diskcache memory-maps it, and a file
+    truncated under a live mapping would crash the process rather than raise)."""
+    path = directory / "cache.db"
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.write((b"this is not a database" * (size // 22 + 1))[:size])
+
+
+async def test_a_damaged_cache_is_rebuilt_when_opened(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    async with DiskCache(tmp_path / "c") as cache:
+        await cache.set("k", b"v")
+    damage(tmp_path / "c")
+    with capture_logs() as logs:
+        async with DiskCache(tmp_path / "c") as cache:
+            assert await cache.get("k") is None
+            await cache.set("k", b"new")
+            assert await cache.get("k") == b"new"
+            assert await cache.stats() == CacheStats(hits=1, misses=1, size=1)
+    assert [e["event"] for e in logs] == ["disk_cache_rebuilt"]
+    assert logs[0]["log_level"] == "warning"
+
+
+async def test_damage_found_by_a_later_call_is_rebuilt_once(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    async with DiskCache(tmp_path / "c") as cache:
+        await cache.set("k", b"v")
+        damage(tmp_path / "c")
+        with capture_logs() as logs:
+            await cache.set("other", b"x")  # finds the damage
+            assert await cache.get("other") == b"x"
+            assert await cache.delete_prefix("o") == 1
+            await cache.clear()
+            assert await cache.stats() == CacheStats(hits=0, misses=0, size=0)
+        assert [e["event"] for e in logs] == ["disk_cache_rebuilt"]
+
+
+async def test_a_cache_that_cannot_be_rebuilt_turns_itself_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from structlog.testing import capture_logs
+
+    from contentgen.cache import disk
+
+    async with DiskCache(tmp_path / "c") as cache:
+        damage(tmp_path / "c")
+
+        def refuse(self: DiskCache) -> None:
+            raise OSError("read-only file system")
+
+        monkeypatch.setattr(disk.DiskCache, "_open", refuse)
+        with capture_logs() as logs:
+            await cache.set("k", b"v")  # no error: the cache is off
+            assert await cache.get("k") is None
+            assert await cache.stats() == CacheStats(hits=0, misses=0, size=0)
+        assert [e["event"] for e in logs] == ["disk_cache_disabled"]
+
+
+def test_cli_works_and_cache_clear_works_on_a_damaged_cache(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from contentgen.cli.app import app
+
+    runner = CliRunner()
+    prompt = ["prompt", "--topic", "Solar panels for offices"]
+    assert runner.invoke(app, prompt).exit_code == 0
+    damage(tmp_path / "home" / "cache")
+    again = runner.invoke(app, prompt)
+    assert again.exit_code == 0, again.output
+    assert again.stderr.count("disk_cache_rebuilt") == 1
+    damage(tmp_path / "home" / "cache")
+    cleared = runner.invoke(app, ["cache", "clear"])
+    assert cleared.exit_code == 0 and cleared.stdout == "cache cleared\n", cleared.output
+    stats = runner.invoke(app, ["cache", "stats", "--json"])
+    assert stats.exit_code == 0 and '"size": 0' in stats.stdout

@@ -7,6 +7,7 @@ disk cache (CONTENTGEN_HOME is a fresh tmp dir, set by the autouse fixture in te
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
@@ -22,7 +23,10 @@ from contentgen.testing import FakeOpenAIServer, run_in_thread
 
 
 class Cli(Protocol):
-    def __call__(self, *args: str, code: int = 0) -> Result: ...
+    def __call__(
+        self, *args: str, code: int = 0, env: dict[str, str] | None = None,
+        input: str | bytes | None = None,
+    ) -> Result: ...
 
 
 @pytest.fixture(autouse=True)
@@ -50,15 +54,21 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
 @pytest.fixture
 def cli() -> Cli:
     """Run `contentgen ARGS`; asserts the exit code (0 unless ``code``) and, for a failure,
-    that stderr is one line starting with ``error:``."""
+    that stderr is one line starting with ``error:`` (stdout one JSON error with --json)."""
     runner = CliRunner()
 
-    def invoke(*args: str, code: int = 0) -> Result:
-        result = runner.invoke(app, list(args))
+    def invoke(
+        *args: str, code: int = 0, env: dict[str, str] | None = None,
+        input: str | bytes | None = None,
+    ) -> Result:  # fmt: skip
+        result = runner.invoke(app, list(args), env=env, input=input)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         assert result.exit_code == code, (result.stdout, result.stderr)
-        if code != 0:
+        if code != 0 and "--json" in args:
+            body = json.loads(result.stdout)
+            assert body["exit_code"] == code and body["error"], result.stdout
+        elif code != 0:
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
         return result

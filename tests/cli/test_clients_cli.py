@@ -69,9 +69,22 @@ def test_show_by_uuid_and_rename(cli: Cli) -> None:
     assert "no client named or with id 'acme'" in result.stderr
 
 
+def test_adding_an_existing_client_under_the_same_parent_is_a_no_op(cli: Cli) -> None:
+    first = cli("clients", "add", "acme").stdout
+    again = cli("clients", "add", "ACME")
+    assert "already exists" in again.stdout and "unchanged" in again.stdout
+    assert first.split("(")[1].rstrip(")\n") in again.stdout  # the same id
+    assert json.loads(cli("clients", "add", "acme", "--json").stdout)["created"] is False
+    cli("clients", "add", "brand", "--parent", "acme")
+    assert "unchanged" in cli("clients", "add", "brand", "-p", "acme").stdout
+    assert len(json.loads(cli("clients", "list", "--json").stdout)) == 2
+
+
 def test_add_errors(cli: Cli) -> None:
     cli("clients", "add", "acme")
-    assert "already exists" in cli("clients", "add", "ACME", code=1).stderr
+    cli("clients", "add", "other")
+    moved = cli("clients", "add", "acme", "--parent", "other", code=1).stderr
+    assert "already exists at the top level" in moved and "moving clients" in moved
     assert "no client named" in cli("clients", "add", "x", "--parent", "ghost", code=1).stderr
     assert "1..200 characters" in cli("clients", "add", " ", code=2).stderr
 

@@ -83,7 +83,7 @@ async def test_pragmas(sqlite_storage: SqliteStorage) -> None:
         return tuple(conn.execute(f"PRAGMA {n}").fetchone()[0] for n in names)
 
     # synchronous NORMAL is 1
-    assert await sqlite_storage._call(pragmas) == (1, 1, 5000)
+    assert await sqlite_storage._call(pragmas) == (1, 1, 30000)
 
 
 async def test_newer_database_is_refused(tmp_path: Path) -> None:

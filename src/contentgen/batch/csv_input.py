@@ -117,19 +117,40 @@ def parse_row(number: int, raw: dict[str, str], mapping: dict[str, str]) -> Row 
     return Row(number, client, fields, raw, request)
 
 
-def read_rows(path: Path) -> Iterator[Row | Rejection]:
-    """Yield every data row of the CSV as a ``Row`` or a ``Rejection``."""
+def text_lines(path: Path) -> Iterator[str]:
+    """The lines of a UTF-8 file (a BOM is dropped), line endings kept as csv wants them.
+
+    Decoding is per line, so a file that is not UTF-8 is refused with the line named (one
+    ``InvalidInput``), wherever the bad byte is, without reading the file twice."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open("rb")
     except OSError as exc:
         raise InvalidInput(f"file: cannot read {path}: {exc.strerror}", field="file") from exc
     with handle:
-        reader = csv.DictReader(handle)
-        mapping = check_header(list(reader.fieldnames or []), path)
-        for number, raw in enumerate(reader, start=2):
-            if None in raw:  # more cells than header columns
-                yield Rejection(number, "row", "more cells than columns in the header", {})
-                continue
-            if not any((v or "").strip() for v in raw.values()):
-                continue  # blank line
-            yield parse_row(number, {k: v or "" for k, v in raw.items()}, mapping)
+        for number, raw in enumerate(handle, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    f"file: {path} is not UTF-8 text (line {number}, byte {exc.start + 1}); "
+                    "save it as UTF-8 (in a spreadsheet: CSV UTF-8)",
+                    field="file",
+                ) from exc
+
+
+def csv_columns(path: Path) -> list[str]:
+    """The header row of a CSV file (empty for an empty file)."""
+    return next(csv.reader(text_lines(path)), [])
+
+
+def read_rows(path: Path) -> Iterator[Row | Rejection]:
+    """Yield every data row of the CSV as a ``Row`` or a ``Rejection``."""
+    reader = csv.DictReader(text_lines(path))
+    mapping = check_header(list(reader.fieldnames or []), path)
+    for number, raw in enumerate(reader, start=2):
+        if None in raw:  # more cells than header columns
+            yield Rejection(number, "row", "more cells than columns in the header", {})
+            continue
+        if not any((v or "").strip() for v in raw.values()):
+            continue  # blank line
+        yield parse_row(number, {k: v or "" for k, v in raw.items()}, mapping)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contentgen.batch.csv_input import Rejection, Row, read_rows
+from contentgen.batch.csv_input import Rejection, Row, csv_columns, read_rows
 from contentgen.batch.lock import out_dir_lock
 from contentgen.batch.output import (
     RejectedWriter,
@@ -72,13 +72,6 @@ async def validated_rows(
             yield Rejection(item.number, "client", reason, item.raw)
             continue
         yield item, item.request.model_copy(update={"client_id": client.id})
-
-
-def csv_columns(path: Path) -> list[str]:
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return next(csv.reader(handle), [])
 
 
 async def validate_file(

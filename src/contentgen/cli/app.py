@@ -1,4 +1,9 @@
-"""The root Typer app. Commands import the library lazily so `contentgen --help` is instant."""
+"""The root Typer app. Commands import the library lazily so `contentgen --help` is instant.
+
+The root group (``ContentgenGroup``, cli/common.py) prints every failure as one line (or one
+JSON object with ``--json``); shell completion comes from Typer (``--install-completion``,
+``--show-completion``).
+"""
 
 from __future__ import annotations
 
@@ -16,22 +21,45 @@ from contentgen.cli import (
     jobs,
     models_cmd,
     serve,
+    settings_cmd,
     setup_cmds,
     strategies,
     worker_cmd,
 )
+from contentgen.cli.common import ContentgenGroup
 
 app = typer.Typer(
     name="contentgen",
+    cls=ContentgenGroup,
     help="Generate marketing content from per-client strategies with LLMs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["--help", "-h"], "max_content_width": 100},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from contentgen import __version__
+
+        typer.echo(f"contentgen {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
 def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
     server: Annotated[
         str | None,
         typer.Option(
@@ -55,6 +83,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("models")(models_cmd.models)
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
+app.command("settings")(settings_cmd.settings)
 app.add_typer(clients.app, name="clients")
 app.add_typer(strategies.app, name="strategies")
 app.add_typer(setup_cmds.rules, name="rules")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
-from contentgen.cli.common import configure_logging, err, fail, out, run
+from contentgen.cli.common import configure_logging, fail, run
+from contentgen.cli.output import err, jsonl, out, say
 
 if TYPE_CHECKING:
     from contentgen.batch.csv_input import Rejection
@@ -22,12 +20,20 @@ if TYPE_CHECKING:
 
 
 def batch(
-    file: Annotated[Path, typer.Argument(help="CSV with a header row naming request fields.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
-        "contentgen-out"
-    ),
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="CSV (UTF-8) with a header row naming the fields."),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", metavar="DIR", help="Output directory (created if missing)."),
+    ] = Path("contentgen-out"),
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-j", min=1, max=512, help="Calls in flight.")
+        int | None,
+        typer.Option(
+            "--concurrency", "-j", min=1, max=512, metavar="N",
+            help="Model calls in flight (default: CONTENTGEN_CONCURRENCY).",
+        ),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Run only rows missing or failed before.")
@@ -35,23 +41,28 @@ def batch(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and estimate cost; no model call.")
     ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="md | json")] = "md",
+    fmt: Annotated[
+        Literal["md", "json"],
+        typer.Option("--format", metavar="[md|json]", help="One file per piece: md or json."),
+    ] = "md",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and totals.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
 ) -> None:
     """Generate one piece per CSV row (columns: topic, content_type, client, keywords, length,
     priority, model, provider)."""
-    if fmt not in ("md", "json"):
-        fail("format: must be md or json", code=2)
     if not file.is_file():
-        fail(f"file: {file} does not exist", code=2)
+        problem = "is a directory" if file.is_dir() else "does not exist"
+        fail(f"file: {file} {problem}", code=2, field="file")
+    if not dry_run and out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out: {out_dir} is a file; give a directory (created if missing)", code=2,
+             field="out")  # fmt: skip
 
     def reject(rej: Rejection) -> None:
         if as_json:
-            _jsonl({"event": "rejected", "row": rej.number, "column": rej.column,
+            jsonl({"event": "rejected", "row": rej.number, "column": rej.column,
                     "reason": rej.reason})  # fmt: skip
         else:
-            err.print(f"[yellow]{rej.line()}[/yellow]", highlight=False)
+            say((rej.line(), "yellow"), to_err=True)
 
     if dry_run:
         from contentgen.batch.estimate import estimate_file
@@ -73,8 +84,8 @@ def batch(
         stop = asyncio.Event()
 
         def on_signal(_sig: object) -> None:
-            err.print("[yellow]stopping: no new rows; running calls finish "
-                      "(Ctrl-C again to stop them)[/yellow]")  # fmt: skip
+            say(("stopping: no new rows; running calls finish (Ctrl-C again to stop them)",
+                 "yellow"), to_err=True)  # fmt: skip
 
         with out_dir_lock(out_dir):  # before anything is written there
             prepare_out_dir(out_dir, resume=resume)
@@ -99,7 +110,7 @@ def batch(
         fail(f"no valid rows to run ({plan.rejected} rejected; see {out_dir}/rejected.csv)")
     _print_summary(summary, plan.rejected, out_dir, as_json)
     if stopped:
-        err.print("[yellow]interrupted: re-run with --resume to finish the rest[/yellow]")
+        say(("interrupted: re-run with --resume to finish the rest", "yellow"), to_err=True)
         raise typer.Exit(130)
     if halted:
         fail(f"stopped: {halted[0]}; no new rows were started. When the provider is back, "
@@ -108,15 +119,10 @@ def batch(
         raise typer.Exit(1)
 
 
-def _jsonl(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, default=str) + "\n")
-    sys.stdout.flush()
-
-
 def _jsonl_outcome(outcome: BatchOutcome, summary: Summary) -> None:
     job = outcome.job
     meta = job.result.metadata if job.result else None
-    _jsonl({"event": "row", "row": outcome.index, "job_id": str(job.id),
+    jsonl({"event": "row", "row": outcome.index, "job_id": str(job.id),
             "status": job.status.value, "reused": outcome.reused, "error": job.error,
             "words": meta.word_count if meta else None,
             "cost": meta.generation_cost if meta else None})  # fmt: skip
@@ -156,27 +162,30 @@ class _Progress:
 
 def _print_summary(summary: Summary, rejected: int, out_dir: Path, as_json: bool) -> None:
     if as_json:
-        _jsonl({"event": "summary", "done": summary.done, "failed": summary.failed,
+        jsonl({"event": "summary", "done": summary.done, "failed": summary.failed,
                 "reused": summary.skipped, "rejected": rejected, "cost": summary.cost,
                 "clients": {k: vars(v) for k, v in summary.clients.items()}})  # fmt: skip
         return
+    from rich.table import Table
+
     table = Table("client", "pieces", "words", "cost", "failures", title="batch summary")
     for name, t in sorted(summary.clients.items()):
         table.add_row(name, str(t.pieces), str(t.words), f"${t.cost:.4f}", str(t.failures))
     err.print(table)
-    err.print(
-        f"{summary.done} done ({summary.skipped} from earlier runs), {summary.failed} failed, "
-        f"{rejected} rejected, ${summary.cost:.4f} → {out_dir}/results.csv"
-    )
+    say(f"{summary.done} done ({summary.skipped} from earlier runs), {summary.failed} failed, "
+        f"{rejected} rejected, ${summary.cost:.4f} → ", str(out_dir / "results.csv"),
+        to_err=True)  # fmt: skip
 
 
 def _print_estimate(dry: DryRun, as_json: bool) -> None:
     total = dry.total
     if as_json:
         rows = [{"client": c, "model": m, **vars(e)} for (c, m), e in dry.by_client_model.items()]
-        _jsonl({"event": "estimate", "rows": rows, "total": vars(total),
+        jsonl({"event": "estimate", "rows": rows, "total": vars(total),
                 "rejected": dry.rejected})  # fmt: skip
         return
+    from rich.table import Table
+
     table = Table("client", "model", "rows", "input tokens", "output tokens", "est. cost",
                   title="dry run: estimate (no model called)")  # fmt: skip
     for (client, model), e in sorted(dry.by_client_model.items()):
@@ -187,4 +196,4 @@ def _print_estimate(dry: DryRun, as_json: bool) -> None:
                   str(total.output_tokens), f"${total.cost:.6f}")  # fmt: skip
     out.print(table)
     if dry.rejected:
-        err.print(f"{dry.rejected} row(s) rejected")
+        say(f"{dry.rejected} row(s) rejected", to_err=True)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from contentgen.cli.common import out, print_json, run
+from contentgen.cli.common import run, sub_app
+from contentgen.cli.options import AsJson
+from contentgen.cli.output import print_json, say
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
 
-app = typer.Typer(help="The strategy and prompt cache.", no_args_is_help=True)
+app = sub_app("The strategy and prompt cache.")
 
 
 @app.command("stats")
-def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def stats(as_json: AsJson = False) -> None:
     """Hits, misses and size of the cache."""
 
     async def work(cg: Client) -> Any:
@@ -26,18 +26,22 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print_json({"url": url, "hits": st.hits, "misses": st.misses, "size": st.size})
         return
-    out.print(f"{url}\nhits {st.hits}  misses {st.misses}  size {st.size} keys")
+    say(url)
+    say(f"hits {st.hits}  misses {st.misses}  size {st.size} keys")
 
 
 @app.command("clear")
-def clear() -> None:
+def clear(as_json: AsJson = False) -> None:
     """Empty the cache (strategies and prompts are rebuilt on demand)."""
 
     async def work(cg: Client) -> Any:
         await cg.cache.clear()
 
     run(work)
-    out.print("cache cleared")
+    if as_json:
+        print_json({"cleared": True})
+        return
+    say("cache cleared")
 
 
 def _without_password(url: str) -> str:

@@ -14,9 +14,8 @@ from contentgen.instructions.builder import InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.instructions.templates import validate_template
 from contentgen.models import (
-    Client as ClientRecord,
-)
-from contentgen.models import (
+    NAME_MAX,
+    RULE_MAX,
     ContentPreference,
     ContentType,
     PromptTemplate,
@@ -25,6 +24,9 @@ from contentgen.models import (
     StrategyConfig,
     StrategyHistoryEntry,
     invalid_input_from,
+)
+from contentgen.models import (
+    Client as ClientRecord,
 )
 from contentgen.storage import setup_rules
 from contentgen.storage.base import Storage
@@ -201,6 +203,7 @@ class SetupApi:
         name: str = "default",
     ) -> Strategy:  # fmt: skip
         """Store a new active version; returns the active one unchanged if nothing differs."""
+        name = _required("name", name, NAME_MAX)
         client = await self.resolve_client(ref)
         cfg = config if isinstance(config, StrategyConfig) else parse_strategy(config)
         current = await self.storage.get_strategy(client.id)
@@ -251,7 +254,7 @@ class SetupApi:
 
     # rules, preferences, templates ------------------------------------------------------------
     async def set_seo_rule(self, ref: str | uuid.UUID | None, name: str, rule: str) -> SeoRule:
-        name, rule = _required("name", name), _required("rule", rule)
+        name, rule = _required("name", name, NAME_MAX), _required("rule", rule, RULE_MAX)
         client = await self.resolve_client(ref)
         for existing in await self.storage.list_seo_rules(client.id):
             if existing.name == name:
@@ -269,7 +272,7 @@ class SetupApi:
     async def set_preference(
         self, ref: str | uuid.UUID | None, key: str, value: str
     ) -> ContentPreference:
-        key, value = _required("key", key), _required("value", value)
+        key, value = _required("key", key, NAME_MAX), _required("value", value, RULE_MAX)
         client = await self.resolve_client(ref)
         for existing in await self.storage.list_preferences(client.id):
             if existing.key == key and existing.value == value:
@@ -307,10 +310,14 @@ class SetupApi:
         return await self.storage.list_templates((await self.resolve_client(ref)).id)
 
 
-def _required(field: str, value: str) -> str:
+def _required(field: str, value: str, limit: int) -> str:
     value = value.strip()
     if not value:
         raise InvalidInput(f"{field}: must not be empty", field=field)
+    if len(value) > limit:
+        raise InvalidInput(
+            f"{field}: must be at most {limit} characters (got {len(value)})", field=field
+        )
     return value
 
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from contentgen.cache.base import Cache
-from contentgen.errors import PromptJobNotFound
+from contentgen.errors import InvalidInput, PromptJobNotFound
 from contentgen.instructions.defaults import (
     BUILTIN_TEMPLATE_VERSION,
     BUILTIN_TEMPLATES,
     DEFAULT_SECTIONS,
     WORD_TARGETS,
 )
-from contentgen.instructions.setup import EffectiveSetup, resolve_setup, rule_texts
+from contentgen.instructions.setup import EFFECTIVE, EffectiveSetup, resolve_setup, rule_texts
 from contentgen.instructions.templates import render_template
 from contentgen.logs import get_logger
 from contentgen.models import (
@@ -60,11 +60,21 @@ class BuiltPrompt:
 
 
 def make_plan(request: PromptRequest, setup: EffectiveSetup) -> WritingPlan:
+    """The writing plan; refuses a word range whose minimum exceeds its maximum (possible
+    when the two come from different clients of the chain; one strategy cannot hold it)."""
     guide = setup.config.content_guidelines
     target = WORD_TARGETS[request.content_type][request.length]
     lo, hi = guide.min_words, guide.max_words
     if lo is not None and hi is not None and lo > hi:
-        lo, hi = hi, lo
+        lo_from = setup.origins.get("content_guidelines.min_words", "?")
+        hi_from = setup.origins.get("content_guidelines.max_words", "?")
+        name = setup.client.name
+        raise InvalidInput(
+            f"strategy: content_guidelines.min_words {lo} (from {lo_from}) exceeds "
+            f"content_guidelines.max_words {hi} (from {hi_from}) for client {name!r}; change "
+            f"one with `contentgen strategies set {name} --min-words N` or `--max-words N`",
+            field="content_guidelines.min_words",
+        )
     min_words = lo if lo is not None else (int(target * 0.8) if hi is None else min(hi, target))
     max_words = hi if hi is not None else max(int(target * 1.2), min_words)
     if lo is not None or hi is not None:
@@ -102,7 +112,7 @@ class InstructionsModule:
         raw = await self.cache.get(key)
         if raw is not None:
             try:
-                return EffectiveSetup.model_validate_json(raw)
+                return EffectiveSetup.model_validate_json(raw, context=EFFECTIVE)
             except ValidationError:
                 await self.cache.delete(key)
         setup = await resolve_setup(self.storage, client_id)

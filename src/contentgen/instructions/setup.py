@@ -102,7 +102,7 @@ async def resolve_setup(storage: Storage, client_id: uuid.UUID) -> EffectiveSetu
     return EffectiveSetup(
         client=chain[0],
         chain=chain,
-        config=StrategyConfig.model_validate(merged),
+        config=StrategyConfig.model_validate(merged, context=EFFECTIVE),
         origins=origins,
         strategy_version=version,
         strategy_origin=version_origin,
@@ -111,6 +111,11 @@ async def resolve_setup(storage: Storage, client_id: uuid.UUID) -> EffectiveSetu
         templates=templates,
         template_origins=template_origins,
     )
+
+
+#: Validation context of a merged config: its word range is checked by the prompt builder,
+#: which can name the clients the two ends come from.
+EFFECTIVE = {"effective": True}
 
 
 def rule_texts(setup: EffectiveSetup) -> list[str]:

@@ -13,13 +13,14 @@ and a test keeps the two in sync):
 
 A template is refused when saved if it does not parse, names a variable that is not in this
 list, or fails when rendered with sample values (e.g. ``tone.colour``); the error names the
-line. Rendering runs in jinja2's sandbox, with ``*`` and ``**`` capped so a template cannot
-build huge strings or numbers.
+line. Rendering runs in jinja2's sandbox with a size and time budget (``sandbox.py``): whatever
+the construct (filters, methods, loops, ``*``, ``~``, ``join``, ``format``...), a template
+cannot build a string over 200,000 characters or render for more than 2 seconds.
 """
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -59,31 +60,10 @@ SAMPLE_VARIABLES: dict[str, Any] = {
     "preferences": {"avoid": "jargon"},
 }
 
-MAX_OUTPUT = 200_000  # characters a single `*` may produce; no prompt needs more
-MAX_EXPONENT = 100
-
-
-@cache
 def _env() -> SandboxedEnvironment:
-    from jinja2 import StrictUndefined
-    from jinja2.exceptions import SecurityError
-    from jinja2.sandbox import SandboxedEnvironment
+    from contentgen.instructions.sandbox import environment
 
-    class _Env(SandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**":
-                if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
-                    raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
-                return left**right
-            for seq, times in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > MAX_OUTPUT:
-                    raise SecurityError(f"'*' would build more than {MAX_OUTPUT} items")
-            return left * right
-
-    return _Env(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    return environment()
 
 
 def _template_line(tb: TracebackType | None) -> int | None:
@@ -101,8 +81,13 @@ def validate_template(body: str) -> None:
     variable or fails when rendered with sample values."""
     from jinja2 import TemplateSyntaxError, meta, nodes
 
+    from contentgen.models import TEMPLATE_MAX
+
     if not body.strip():
         raise TemplateError("the template is empty")
+    if len(body) > TEMPLATE_MAX:
+        raise TemplateError(f"the template has {len(body):,} characters; at most "
+                            f"{TEMPLATE_MAX:,} are allowed")  # fmt: skip
     try:
         ast = _env().parse(body)
     except TemplateSyntaxError as exc:
@@ -131,8 +116,10 @@ def render_template(body: str, variables: dict[str, Any]) -> str:
     """
     from jinja2 import TemplateSyntaxError
 
+    from contentgen.instructions.sandbox import render_bounded
+
     try:
-        text = _compiled(body).render(**variables)
+        text = render_bounded(_compiled(body), variables)
     except TemplateSyntaxError as exc:
         raise TemplateError(exc.message or "syntax error", line=exc.lineno) from exc
     except Exception as exc:  # a user's template can fail in any way; report it, with the line

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, Self, TypeVar
 
 from contentgen.errors import ContentgenError, StorageError
+from contentgen.files import private_dir, private_file
 from contentgen.logs import get_logger
 from contentgen.storage import _checks as checks
 from contentgen.storage._migrate import load_migrations, migrate
@@ -41,7 +42,10 @@ class _Op(Generic[T]):
 log = get_logger(__name__)
 
 PRAGMAS = (
-    "PRAGMA busy_timeout = 5000",  # first, so that switching to WAL waits for other writers
+    # First, so that switching to WAL waits for other writers. Long: SQLite's busy wait polls
+    # (sleeping up to 100 ms), so a process can lose the write lock many times in a row to
+    # another that writes back to back (workers sharing a file on a loaded machine).
+    "PRAGMA busy_timeout = 30000",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
@@ -51,9 +55,11 @@ PRAGMAS = (
 def _connect(path: Path) -> tuple[Conn, list[int]]:
     """Open, configure and migrate; runs on the worker thread."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The database holds every client's data: owner-only (its -wal/-shm follow its mode).
+        private_dir(path.parent)
+        private_file(path, siblings=("-wal", "-shm", "-journal"))
     except OSError as exc:
-        raise StorageError(f"cannot create the directory for database {path}: {exc}") from exc
+        raise StorageError(f"cannot create the database {path}: {exc}") from exc
     try:
         conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, cached_statements=256

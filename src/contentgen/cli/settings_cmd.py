@@ -1,0 +1,32 @@
+"""`contentgen settings`: the effective settings and where each value came from."""
+
+from __future__ import annotations
+
+from contentgen.cli.common import load_settings
+from contentgen.cli.options import AsJson
+from contentgen.cli.output import out, print_json
+
+
+def settings(as_json: AsJson = False) -> None:
+    """Show every setting's effective value and its origin (environment, .env,
+    contentgen.toml or default); secrets are masked. README.md lists what each one takes."""
+    from rich.table import Table
+
+    from contentgen.settings_report import effective_settings
+
+    views = effective_settings(load_settings())
+    if as_json:
+        print_json([v.as_dict() for v in views])
+        return
+    table = Table("variable", "value", "from", box=None, pad_edge=False)
+    for v in views:
+        value = v.value
+        shown = "" if value is None else value if isinstance(value, str) else _json(value)
+        table.add_row(v.env, shown, v.origin)
+    out.print(table)
+
+
+def _json(value: object) -> str:
+    import json
+
+    return json.dumps(value)
