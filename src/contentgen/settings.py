@@ -93,15 +93,18 @@ class Settings(BaseSettings):
         description="model catalogue: a TOML file path or an inline TOML/JSON table "
         "(format in contentgen.llm.catalogue)",
     )
-    concurrency: int = Field(4, ge=1, le=512, description="jobs run at once")
-    llm_timeout: float = Field(120.0, gt=0, description="seconds per LLM call")
-    llm_retries: int = Field(3, ge=1, le=10, description="attempts per LLM call")
-    retry_wait: float = Field(1.0, ge=0, description="first back-off between attempts, s")
+    concurrency: int = Field(4, ge=1, le=512, description="jobs run at once, an integer 1-512")
+    llm_timeout: float = Field(120.0, gt=0, description="seconds per LLM call, a number > 0")
+    llm_retries: int = Field(3, ge=1, le=10, description="attempts per LLM call, an integer 1-10")
+    retry_wait: float = Field(
+        1.0, ge=0, description="first back-off between attempts in seconds, a number >= 0"
+    )
     breaker_failures: int = Field(
-        5, ge=1, le=1000, description="consecutive failures that open a model's circuit"
+        5, ge=1, le=1000,
+        description="consecutive failures that open a model's circuit, an integer 1-1000",
     )
     breaker_reset: float = Field(
-        30.0, gt=0, description="seconds an open circuit waits before a trial call"
+        30.0, gt=0, description="seconds an open circuit waits before a trial call, a number > 0"
     )
     rpm_limits: dict[str, int] = Field(
         default_factory=dict,
