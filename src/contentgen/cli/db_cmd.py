@@ -8,15 +8,14 @@ from typing import Annotated
 
 import typer
 
-from contentgen.cli.common import configure_logging, fail, out, print_json
+from contentgen.cli.common import configure_logging, fail, load_settings, out, print_json, sub_app
+from contentgen.cli.options import AsJson
 
-app = typer.Typer(help="The PostgreSQL/Supabase database schema.", no_args_is_help=True)
+app = sub_app("The PostgreSQL/Supabase database schema.")
 
 
 def _postgres_url() -> str:
-    from contentgen.settings import Settings
-
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     url = settings.database_url
     if not url.lower().startswith(("postgresql", "postgres:")):
@@ -29,7 +28,7 @@ def _postgres_url() -> str:
 
 
 @app.command("migrate")
-def migrate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def migrate(as_json: AsJson = False) -> None:
     """Apply the migrations the database lacks (safe to run from several machines at once)."""
     from contentgen.errors import ContentgenError
     from contentgen.storage.postgres_migrate import migrate_url
@@ -50,18 +49,30 @@ def migrate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command("sql")
 def sql(
     since: Annotated[
-        int, typer.Option(help="only migrations after this version (see `db status`)")
+        int,
+        typer.Option(
+            "--since",
+            metavar="VERSION",
+            min=0,
+            help="Only the migrations after this version (see `db status`).",
+        ),
     ] = 0,
+    as_json: AsJson = False,
 ) -> None:
     """Print the migrations as one SQL script (for Supabase's SQL editor or a migrations
     folder); it records what it applies, so `db migrate` afterwards is a no-op."""
     from contentgen.storage.postgres_migrate import load_migrations, render_script
 
-    sys.stdout.write(render_script([m for m in load_migrations() if m.version > since]))
+    chosen = [m for m in load_migrations() if m.version > since]
+    script = render_script(chosen)
+    if as_json:
+        print_json({"versions": [m.version for m in chosen], "sql": script})
+    else:
+        sys.stdout.write(script)
 
 
 @app.command("status")
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def status(as_json: AsJson = False) -> None:
     """Applied and pending migration versions."""
     from contentgen.errors import ContentgenError
     from contentgen.storage.postgres_conn import connect
