@@ -19,6 +19,7 @@
     ├── TemplateError           a prompt template does not parse or uses unknown variables
     ├── ProviderError           an LLM call failed (``kind`` says how; ``attempts`` what was paid)
     │   └── ProviderUnavailable connection refused / timed out / circuit open
+    ├── NoncompliantPiece       a piece still fails its strategy after repair (strategy says fail)
     ├── StorageError
     └── JobFailed               waiting on a job that ended ``failed``
 
@@ -203,6 +204,22 @@ class ProviderUnavailable(ProviderError):
 
 class StorageError(ContentgenError):
     pass
+
+
+class NoncompliantPiece(ContentgenError):
+    """The best version of a piece still fails checks of its strategy after its repair rounds,
+    and the strategy sets ``content_guidelines.fail_on_noncompliance``. ``report`` is that
+    version's ``ComplianceReport``; ``piece`` the version itself."""
+
+    status_code = 422
+
+    def __init__(self, summary: str, *, report: Any, piece: Any = None) -> None:
+        super().__init__(
+            f"the piece does not meet its strategy ({summary}); the strategy's "
+            "fail_on_noncompliance is set, so the job failed instead of completing",
+        )
+        self.report = report
+        self.piece = piece
 
 
 class JobFailed(ContentgenError):

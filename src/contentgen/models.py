@@ -10,7 +10,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,8 +21,12 @@ from pydantic import (
     model_validator,
 )
 
+from contentgen.quality.report import ComplianceReport
+
 TOPIC_MIN, TOPIC_MAX = 5, 1000
 MAX_KEYWORDS, KEYWORD_MAX = 10, 50
+#: How a piece is written: one call (capable models) or an outline then one call per section.
+GenerationMode = Literal["single", "sections"]
 
 # Strategy limits: a strategy is part of every prompt, so it stays small.
 MAX_SECTIONS, SECTION_MAX = 20, 100  # required_sections: how many, characters each
@@ -168,6 +172,8 @@ class ContentRequest(PromptRequest):
     priority: Priority = Priority.BALANCED
     llm_provider: str | None = None
     model: str | None = None
+    #: Overrides the strategy's and the model's generation mode for this request.
+    mode: GenerationMode | None = None
 
     def identity(self) -> str:
         """A stable hash of the normalised request (batch rows are resumed by it)."""
@@ -175,6 +181,8 @@ class ContentRequest(PromptRequest):
         import json
 
         data = self.model_dump(mode="json")
+        if data.get("mode") is None:  # requests made before the field existed hash the same
+            data.pop("mode", None)
         data["topic"] = " ".join(self.topic.split()).lower()
         data["keywords"] = sorted(k.lower() for k in self.keywords)
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -204,6 +212,10 @@ class ResultMetadata(_Model):
     generation_time_ms: int
     token_usage: TokenUsage
     seo_notes: str | None = None
+    #: How the piece measures against the strategy, check by check (``seo_notes`` sums it up).
+    compliance: ComplianceReport | None = None
+    #: True when the kept text still contains a part the provider cut at its token limit.
+    truncated: bool = False
 
 
 class ContentResult(_Model):
@@ -286,6 +298,12 @@ class ContentGuidelines(_Model):
     max_words: Annotated[int, Field(ge=1, le=20000)] | None = None
     required_sections: list[str] | None = None
     citation_required: bool | None = None
+    #: "single" (one call) or "sections" (outline, then a call per section); unset: the model's
+    generation_mode: GenerationMode | None = None
+    #: Lowest Flesch reading ease a piece may have (unset: 30, "difficult" below that).
+    min_reading_ease: Annotated[float, Field(ge=0, le=100)] | None = None
+    #: True: a piece still failing a check after its repair rounds ends the job ``failed``.
+    fail_on_noncompliance: bool | None = None
 
     @field_validator("required_sections")
     @classmethod

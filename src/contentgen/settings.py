@@ -87,7 +87,9 @@ class Settings(BaseSettings):
         "overhead), litellm for other providers; litellm: litellm for all ('httpx' is the old "
         "name of aiohttp)",
     )
-    local_model_path: Path | None = Field(None, description="GGUF file for local/ models")
+    local_model_path: Path | None = Field(
+        None, description="a GGUF file for local/ models (default: the bundled SmolLM2)"
+    )
     catalogue: str | dict[str, Any] | None = Field(
         None,
         description="model catalogue: a TOML file path or an inline TOML/JSON table "
@@ -141,6 +143,9 @@ class Settings(BaseSettings):
     )
     local_max_tokens: int = Field(
         320, ge=16, description="max new tokens per embedded-model call, an integer >= 16"
+    )
+    repair_rounds: int = Field(
+        2, ge=0, le=10, description="rounds of targeted repairs of a piece that fails checks"
     )
     log_level: str = Field(
         "WARNING", description="DEBUG | INFO | WARNING | ERROR | CRITICAL (logs go to stderr)"

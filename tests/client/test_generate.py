@@ -143,16 +143,19 @@ async def test_runner_bounds_concurrency(settings: Settings) -> None:
 
 
 async def test_small_models_write_section_by_section(cg: Client, fake: FakeLLM) -> None:
-    # the catalogue writes the embedded model's pieces section by section
-    fake.enqueue('"Solar Savings for Small Offices"', "Intro text here.", "Benefit text.",
-                 "Start text.", "Closing text.")  # fmt: skip
-    job = await cg.generate(topic="Solar for offices", model="local/smollm2")
+    job = await cg.generate(topic="Solar for offices", mode="sections")
     assert job.result is not None
-    assert fake.calls == 5  # title + the four default blog sections
+    prompts = [p for _, p in fake.history]
+    assert prompts[0].startswith("Plan a blog post about: Solar for offices.")  # the outline
+    assert all("for the part" in p or "to open a" in p for p in prompts[1:])
     content = job.result.content
-    assert content.startswith("# Solar Savings for Small Offices\n")
-    for section in ("Introduction", "Key Benefits", "How to Get Started", "Conclusion"):
-        assert f"## {section}" in content
+    assert content.startswith(f"# {job.result.title}\n\n## Introduction\n")
+    headings = [line[3:] for line in content.splitlines() if line.startswith("## ")]
+    required = ["Introduction", "Key Benefits", "How to Get Started", "Conclusion"]
+    assert [h for h in headings if h in required] == required  # all, in order
+    assert len(headings) > len(required)  # body sections for the length
     usage = await cg.storage.list_usage(job.id)
-    assert len(usage) == 5
+    assert len(usage) == fake.calls
     assert job.result.metadata.token_usage.output == sum(u.output_tokens for u in usage)
+    assert job.result.metadata.compliance is not None
+    assert job.result.metadata.compliance.mode == "sections"

@@ -4,11 +4,12 @@ can be made to hang until cancelled, short leases."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from contentgen.cache import MemoryCache
 from contentgen.client.local import LocalClient
@@ -18,6 +19,7 @@ from contentgen.models import Job
 from contentgen.settings import Settings
 from contentgen.storage import MemoryStorage
 from contentgen.storage.base import Storage
+from contentgen.testing import FakeOpenAIServer, run_in_thread
 
 
 class Hanging(FakeLLM):
@@ -99,3 +101,21 @@ async def queued(cg: LocalClient, topic: str = "Solar panels for small offices")
     finally:
         cg.run_submitted = True
     return await cg.status(job_id)
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """A local OpenAI-compatible server that CLI commands (and their processes) call."""
+    with run_in_thread() as started:
+        monkeypatch.setenv("CONTENTGEN_API_BASE", started.base_url)
+        monkeypatch.setenv("CONTENTGEN_API_KEY", "sk-test-never-shown")
+        monkeypatch.setenv("CONTENTGEN_MODEL", "openai/gpt-4o-mini")
+        monkeypatch.setenv("CONTENTGEN_RETRY_WAIT", "0")
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    # a CLI command points structlog at the runner's stderr, which is gone after the test
+    yield
+    structlog.reset_defaults()

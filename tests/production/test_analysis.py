@@ -36,9 +36,15 @@ def test_keyword_density_per_hundred_words() -> None:
     assert keyword_density("", "solar") == 0.0
 
 
-def test_drop_repeats_removes_looping_sentences_but_keeps_headings() -> None:
-    text = "# T\n\n## A\n\nSun is good. Sun is good. Wind too.\n\n## B\n\nSun is good.\n"
-    assert drop_repeats(text) == "# T\n\n## A\n\nSun is good. Wind too.\n\n## B\n"
+def test_drop_repeats_removes_looping_sentences_but_keeps_markdown_structure() -> None:
+    text = (
+        "# T\n\n## A\n\nThe sun is good for you. The sun is good for you. Wind too.\n\n"
+        "| a |\n|---|\n| 1 |\n| 1 |\n\n---\n\n- x\n- x\n\n## B\n\nThe sun is good for you.\n"
+    )
+    assert drop_repeats(text) == (
+        "# T\n\n## A\n\nThe sun is good for you. Wind too.\n\n"
+        "| a |\n|---|\n| 1 |\n| 1 |\n\n---\n\n- x\n- x\n\n## B\n"
+    )
 
 
 def test_ensure_title_adds_heading_only_when_missing() -> None:

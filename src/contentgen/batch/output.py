@@ -15,7 +15,15 @@ from contentgen.batch import front_matter as yaml_head
 from contentgen.batch.csv_input import Rejection
 from contentgen.models import Job, JobStatus
 
-RESULT_COLUMNS = ["row", "job_id", "status", "output_file", "words", "cost", "error"]
+RESULT_COLUMNS = [
+    "row", "job_id", "status", "output_file", "words", "cost", "compliance", "error",
+]  # fmt: skip
+
+
+def compliance_score(job: Job) -> float | None:
+    """The piece's compliance score (share of its strategy's checks passed), if measured."""
+    report = job.result.metadata.compliance if job.result else None
+    return report.score if report is not None else None
 
 
 def slug(text: str, limit: int = 50) -> str:
@@ -38,6 +46,7 @@ def front_matter(job: Job, client_name: str) -> dict[str, Any]:
         "model": meta.model,
         "cost": meta.generation_cost,
         "word_count": meta.word_count,
+        "compliance": compliance_score(job),
         "strategy_version": job.strategy_version,
         "job_id": str(job.id),
     }
@@ -82,6 +91,7 @@ class ResultsWriter:
         self._csv.writerow([
             row, job.id, job.status.value, output_file,
             meta.word_count if meta else "", f"{meta.generation_cost:.8f}" if meta else "",
+            "" if (score := compliance_score(job)) is None else f"{score:.3f}",
             job.error or "",
         ])  # fmt: skip
         self._handle.flush()

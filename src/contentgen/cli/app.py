@@ -15,6 +15,7 @@ import typer
 from contentgen.cli import (
     batch,
     cache_cmd,
+    check_cmd,
     clients,
     db_cmd,
     generate,
@@ -50,6 +51,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server", metavar="URL",
+            help="Use a contentgen server (token: CONTENTGEN_TOKEN) instead of the local "
+            "database; same as CONTENTGEN_SERVER_URL.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -60,14 +69,6 @@ def root(
             help="Print the version and exit.",
         ),
     ] = False,
-    server: Annotated[
-        str | None,
-        typer.Option(
-            "--server", metavar="URL",
-            help="Use a contentgen server (token: CONTENTGEN_TOKEN) instead of the local "
-            "database; same as CONTENTGEN_SERVER_URL.",
-        ),
-    ] = None,
 ) -> None:
     """Generate marketing content from per-client strategies with LLMs."""
     if server:
@@ -83,6 +84,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("models")(models_cmd.models)
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
+app.command("check")(check_cmd.check)
 app.command("settings")(settings_cmd.settings)
 app.add_typer(clients.app, name="clients")
 app.add_typer(strategies.app, name="strategies")

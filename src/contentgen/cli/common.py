@@ -74,8 +74,8 @@ def configure_logging(level: str) -> None:
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:
     """Open a client from settings (``open_client``: the server's when ``--server`` or
-    CONTENTGEN_SERVER_URL is set), run ``work`` on it, close it (errors propagate to the root
-    group, which prints them)."""
+    CONTENTGEN_SERVER_URL is set), run ``work`` on it, close it (errors propagate to the
+    root group, which prints them)."""
     from contentgen.errors import ContentgenError
 
     async def main() -> T:

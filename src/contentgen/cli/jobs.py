@@ -80,6 +80,12 @@ def status(
     say("keywords used: ", ", ".join(meta.keywords_used) or "-")
     if meta.seo_notes:
         say("notes: ", meta.seo_notes)
+    if meta.compliance is not None:  # the strategy checks, one line per failed one
+        report = meta.compliance
+        say(f"compliance: {report.score:.2f}, {'passed' if report.passed else 'FAILED'} "
+            f"({report.mode or '-'} mode, {report.repair_rounds} repair rounds)")  # fmt: skip
+        for check in report.failed:
+            say(f"  FAIL {check.name}: ", check.message)
     out.rule()
     echo(job.result.content)
 

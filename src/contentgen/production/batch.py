@@ -80,6 +80,7 @@ class BatchEngine:
         self.follow_poll = follow_poll
         self._setups: dict[uuid.UUID, EffectiveSetup | None] = {}
         self._unreachable = 0
+        self._first_error = ""
 
     async def _setup(self, client_id: uuid.UUID) -> EffectiveSetup | None:
         """Each client's strategy is loaded once per batch (None: the job loads it itself and
@@ -121,14 +122,18 @@ class BatchEngine:
     def _count(
         self, run: JobRun, stop: asyncio.Event, on_halt: Callable[[str], None] | None
     ) -> None:
+        """Count rows in a row that could not reach the provider; halt at the limit."""
         failure = run.failure
         if isinstance(failure, ProviderError) and failure.kind in UNREACHABLE:
             self._unreachable += 1
+            if self._unreachable == 1:  # the cause, as the first attempt saw it
+                causes = [a.error for a in failure.attempts if a.error]
+                self._first_error = causes[0] if causes else failure.message
             if self._unreachable >= self.stop_after_unreachable and not stop.is_set():
                 stop.set()
                 reason = (f"{self._unreachable} rows in a row could not reach the provider "
-                          f"(last: {run.job.error})")  # fmt: skip
-                log.error("batch_halted", reason=reason)
+                          f"({self._first_error})")  # fmt: skip
+                log.info("batch_halted", reason=reason)  # the caller says it, once
                 if on_halt is not None:
                     on_halt(reason)
         elif run.job.status is JobStatus.COMPLETED:

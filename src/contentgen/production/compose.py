@@ -14,24 +14,8 @@ import time
 from contentgen.instructions.builder import BuiltPrompt
 from contentgen.llm.base import Attempt, TextCallback
 from contentgen.llm.router import Router
-from contentgen.models import (
-    ContentRequest,
-    ContentResult,
-    Job,
-    LlmUsage,
-    ResultMetadata,
-    TokenUsage,
-)
-from contentgen.production.analysis import (
-    check_compliance,
-    drop_repeats,
-    ensure_title,
-    first_heading,
-    keywords_used,
-    make_title,
-    word_count,
-)
-from contentgen.production.writer import write_piece
+from contentgen.models import ContentRequest, ContentResult, Job, LlmUsage
+from contentgen.production.writer import REPAIR_ROUNDS, piece_result, write_piece
 
 
 async def write_content(
@@ -42,45 +26,21 @@ async def write_content(
     attempts: list[Attempt],
     slots: asyncio.Semaphore | None = None,
     on_text: TextCallback | None = None,
+    repair_rounds: int = REPAIR_ROUNDS,
 ) -> ContentResult:
-    """Write the piece for ``request`` and measure it. Raises the provider's error (its
-    attempts are in ``attempts`` already). ``slots`` bounds calls in flight (a batch);
-    ``on_text`` receives the text as it is written (once the writer streams)."""
+    """Write the piece for ``request`` (the writer: modes, measures, repairs) and make it the
+    job's result. Raises the provider's error, or ``NoncompliantPiece`` (every attempt made is
+    in ``attempts`` already). ``slots`` bounds calls in flight (a batch); ``on_text`` receives
+    the first draft as it is written."""
     # Chooses the route and warms its backend (imports, model load) before the clock starts:
     # generation_time_ms is the generation.
     await router.check(request)
     call = router.bind(request, slots=slots)
     started = time.perf_counter()
-    text, calls = await write_piece(call, built, request.topic, attempts_sink=attempts)
+    piece = await write_piece(call, built, request, on_text=on_text, attempts_sink=attempts,
+                              repair_rounds=repair_rounds)  # fmt: skip
     elapsed_ms = int((time.perf_counter() - started) * 1000)
-    title = first_heading(text) or make_title(request.topic)
-    content = drop_repeats(ensure_title(text, title))
-    words = word_count(content)
-    used = keywords_used(content, built.plan.keywords)
-    last = calls[-1]
-    notes = str(check_compliance(content, built.plan, words, used))
-    if any(c.finish_reason == "length" for c in calls):
-        notes += "; truncated: the model stopped at its output limit (finish_reason=length)"
-    unpriced = sorted({a.model for a in attempts if a.cost is None})
-    if unpriced:
-        notes += "; cost unknown: no price for " + ", ".join(unpriced)
-    return ContentResult(
-        content=content,
-        title=title,
-        metadata=ResultMetadata(
-            word_count=words,
-            keywords_used=used,
-            llm_provider=last.provider,
-            model=last.model,
-            generation_cost=round(sum(a.cost or 0.0 for a in attempts), 10),
-            generation_time_ms=elapsed_ms,
-            token_usage=TokenUsage(
-                input=sum(a.input_tokens for a in attempts),
-                output=sum(a.output_tokens for a in attempts),
-            ),
-            seo_notes=notes,
-        ),
-    )
+    return piece_result(piece, attempts, built.plan.keywords, elapsed_ms)
 
 
 def usage_rows(job: Job, attempts: list[Attempt]) -> list[LlmUsage]:

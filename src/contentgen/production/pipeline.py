@@ -91,6 +91,14 @@ class Pipeline:
         #: This runner's name in leases: ``host:pid:random``.
         self.holder = holder or new_holder()
 
+    async def warm(self) -> None:
+        """Load the default route's backend (imports, sessions) before claiming: a first job
+        must not spend its lease blocked in imports. Problems are the jobs' to report."""
+        try:
+            await self.router.check()
+        except Exception as exc:
+            log.info("warm_up_skipped", error=readable_error(exc))
+
     async def claim(self, *, limit: int = 1, job_id: uuid.UUID | None = None) -> list[ClaimedJob]:
         """Claim up to ``limit`` runnable jobs (pending, or under an expired lease), oldest
         first; ``job_id`` claims only that one."""
@@ -160,8 +168,10 @@ class Pipeline:
         except Exception as exc:
             return _Outcome(None, failure=exc)
         try:
-            result = await write_content(self.router, job.params, built, attempts=attempts,
-                                         slots=call_slots, on_text=on_text)  # fmt: skip
+            result = await write_content(
+                self.router, job.params, built, attempts=attempts, slots=call_slots,
+                on_text=on_text, repair_rounds=self.settings.repair_rounds,
+            )  # fmt: skip
         except Exception as exc:
             return _Outcome(built, failure=exc)
         return _Outcome(built, result=result)

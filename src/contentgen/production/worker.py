@@ -95,6 +95,7 @@ class Worker:
         watcher = asyncio.create_task(self._watch(stop), name="worker-stop-watcher")
         listener = self._listen_for_work()
         log.info("worker_started", holder=self.pipeline.holder, concurrency=self.concurrency)
+        await self.pipeline.warm()
         try:
             await self._loop(stop, once)
         except asyncio.CancelledError:

@@ -1,118 +1,175 @@
-"""Turn a built prompt into a Markdown piece with an LLM.
+"""``write_piece``: a built prompt -> a Markdown piece that meets its strategy, or says how not.
 
-Capable models write the whole piece from the IM's prompt in one call. Small embedded models
-(``call.mode == "sections"``, from the catalogue) lose structure and loop on long outputs, so
-for them the structure and length come from here: a title call, then one call per section of
-the plan, each carrying the client's full instructions. Every provider attempt of every call
-is appended to ``attempts_sink`` as it happens, so a failure half-way still records what was
-paid.
+1. **Write** in the piece's generation mode: ``single`` (the client's whole prompt in one call:
+   capable models) or ``sections`` (``quality.sections``: an outline call, then one call per
+   part with its word budget; structure, title and order by code). The mode is the request's
+   ``mode``, else the strategy's ``content_guidelines.generation_mode``, else the model's
+   (``ModelCall.mode``, from the catalogue: the embedded model writes in sections).
+2. **Measure** it (``quality.analyse``): a ``ComplianceReport``.
+3. **Repair** what failed (``quality.repair``), up to ``repair_rounds`` rounds, each applied to
+   the best version so far; the best version by score is kept.
+
+The small-model clean-up (``quality.tidy``) runs on the small-model path only (the embedded
+``local/`` models): a capable model's Markdown is kept as written. Every provider attempt of
+every call — repairs included — is appended to ``attempts_sink`` as it happens.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from contentgen.errors import ProviderError
+from contentgen.errors import NoncompliantPiece, ProviderError
 from contentgen.instructions.builder import BuiltPrompt
-from contentgen.llm.base import Attempt, Completion, ModelCall
-from contentgen.production.analysis import drop_repeats, make_title
+from contentgen.llm.base import Attempt, Mode, ModelCall
+from contentgen.logs import get_logger
+from contentgen.models import ContentRequest, ContentResult, ResultMetadata, TokenUsage
+from contentgen.quality.analyse import analyse
+from contentgen.quality.draft import Draft
+from contentgen.quality.prompts import style_brief
+from contentgen.quality.repair import apply, plan
+from contentgen.quality.report import ComplianceReport
+from contentgen.quality.sections import make_title, write_sections
+from contentgen.quality.session import Session
+from contentgen.quality.spec import QualitySpec
+from contentgen.quality.tidy import tidy_markdown
 
+__all__ = ["TOKENS_PER_WORD", "NoncompliantPiece", "Piece", "piece_result", "write_piece"]
+
+#: Output tokens per word of a piece, for estimates (``batch --dry-run``).
 TOKENS_PER_WORD = 1.4
-_MAX_TITLE_WORDS = 14
+#: Repair rounds when the caller does not say (setting ``repair_rounds``).
+REPAIR_ROUNDS = 2
+
+log = get_logger()
 
 
-def _max_tokens(words: int, cap: int | None = None) -> int:
-    tokens = int(words * TOKENS_PER_WORD) + 64
-    return min(tokens, cap) if cap else tokens
+@dataclass(frozen=True)
+class Piece:
+    """A written piece: its Markdown (with its ``# `` title), title, report and whether a part
+    of it is still cut at the provider's token limit."""
+
+    text: str
+    title: str
+    report: ComplianceReport
+    truncated: bool
 
 
-async def _call(
-    call: ModelCall, prompt: str, max_tokens: int, sink: list[Attempt]
-) -> Completion:
-    try:
-        done = await call(prompt, max_tokens=max_tokens)
-    except ProviderError as exc:
-        sink.extend(exc.attempts)
-        raise
-    sink.extend(done.attempts or (done.as_attempt(),))
-    return done
+def resolve_mode(call: ModelCall, built: BuiltPrompt, request: ContentRequest) -> Mode:
+    """The request's mode, else the strategy's, else the model's."""
+    strategy = built.setup.config.content_guidelines.generation_mode
+    return request.mode or strategy or call.mode
+
+
+def is_small(call: ModelCall) -> bool:
+    """The embedded (``local/``) models take the small-model path."""
+    return call.model == "local" or call.model.startswith("local/")
+
+
+def assess(draft: Draft, session: Session) -> ComplianceReport:
+    return analyse(draft.render(), session.echo_spec(), title=draft.title,
+                   truncated=draft.truncated_parts())  # fmt: skip
+
+
+async def write_single(session: Session, built: BuiltPrompt) -> Draft:
+    spec = session.spec
+    reply = await session.ask(built.prompt, spec.max_words, stream=True, purpose="piece")
+    cut = reply.finish_reason == "length"
+    text = tidy_markdown(reply.text, cut=cut) if session.small else reply.text
+    # a small model's cut sentence is gone (tidy); a capable model's cut piece is repaired
+    draft = Draft.parse(text, title=make_title(session.topic), truncated=cut and not session.small)
+    session.title = draft.title
+    return draft
 
 
 async def write_piece(
-    call: ModelCall, built: BuiltPrompt, topic: str, *, attempts_sink: list[Attempt]
-) -> tuple[str, list[Completion]]:
-    """Return the Markdown text and the completions that produced it (one per call)."""
-    plan = built.plan
-    if call.mode == "single" or not plan.sections:
-        tokens = _max_tokens(plan.max_words, call.max_output_tokens)
-        done = await _call(call, built.prompt, tokens, attempts_sink)
-        return done.text, [done]
-    return await _write_by_section(call, built, topic, attempts_sink)
+    call: ModelCall,
+    built: BuiltPrompt,
+    request: ContentRequest,
+    *,
+    on_text: Callable[[str], None] | None = None,
+    attempts_sink: list[Attempt],
+    repair_rounds: int = REPAIR_ROUNDS,
+    small: bool | None = None,
+) -> Piece:
+    """Write, measure and repair one piece (see the module docstring).
+
+    ``on_text`` receives the first draft as it is written (repairs are not streamed).
+    ``small`` forces the small-model path on or off (default: ``is_small(call)``). Raises
+    ``ProviderError`` when writing the first draft fails (its attempts are in the sink), and
+    ``NoncompliantPiece`` when the best version still fails and the strategy sets
+    ``fail_on_noncompliance``; a failed repair call only ends the repairs."""
+    mode = resolve_mode(call, built, request)
+    session = Session(
+        call=call, spec=QualitySpec.from_built(built, request.topic), topic=request.topic,
+        style="", sink=attempts_sink, small=is_small(call) if small is None else small,
+        on_text=on_text,
+    )  # fmt: skip
+    session.style = style_brief(built.setup, small=session.small)
+    if mode == "sections":
+        best = await write_sections(session)
+    else:
+        best = await write_single(session, built)
+    report = assess(best, session)
+    rounds = 0
+    while not report.passed and rounds < repair_rounds:
+        todo = plan(best, report, session)
+        if todo.empty:
+            break
+        rounds += 1
+        session.title = best.title
+        try:
+            candidate = await apply(best, todo, session)
+        except ProviderError as exc:
+            log.warning("repair_failed", error=exc.message, round=rounds)
+            break
+        except Exception:  # a bug in a repair must not cost the piece already written
+            log.exception("repair_crashed", round=rounds)
+            break
+        found = assess(candidate, session)
+        log.info("repair_round", round=rounds, score=found.score, best=report.score)
+        if found.score > report.score:
+            best, report = candidate, found
+    report = report.model_copy(update={"repair_rounds": rounds, "mode": mode})
+    piece = Piece(text=best.render(), title=best.title, report=report,
+                  truncated=bool(best.truncated_parts()))  # fmt: skip
+    if not report.passed and session.spec.fail_on_noncompliance:
+        raise NoncompliantPiece(report.summary(), report=report, piece=piece)
+    return piece
 
 
-_TAG = re.compile(r"</?\s*[a-zA-Z][^>\n]*>?")
-_CODE_LIKE = re.compile(r"""^\s*["']?[\w\-]+["']?\s*[:=]\s*["'{\[]""")
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]?(?=\s|$)")
+def piece_result(
+    piece: Piece, attempts: list[Attempt], keywords: list[str], elapsed_ms: int
+) -> ContentResult:
+    """The job's result: the piece, its report (``compliance``, summed up in ``seo_notes``)
+    and the tokens and cost of every attempt."""
+    from contentgen.quality.markdown import parse, words
+    from contentgen.quality.measures import keyword_hits
 
-
-def tidy(text: str) -> str:
-    """Small models leak HTML, JSON fragments, stray quotes and cut-off sentences: keep the
-    prose."""
-    lines = []
-    for raw in text.splitlines():
-        line = _TAG.sub("", raw).strip()
-        if _CODE_LIKE.match(line):
-            continue
-        line = line.strip("\"'` ")
-        if len(line.split()) < 3 and not line.startswith("#"):
-            continue
-        lines.append(line)
-    body = "\n\n".join(lines).strip()
-    ends = list(_SENTENCE_END.finditer(body))
-    if ends and ends[-1].end() < len(body):  # drop the trailing fragment of a cut-off reply
-        body = body[: ends[-1].end()]
-    return body
-
-
-def _clean_title(text: str, topic: str) -> str:
-    for line in _TAG.sub("", text).strip().splitlines():
-        line = re.sub(r"^(#+\s*|title\s*:\s*)", "", line.strip(), flags=re.IGNORECASE)
-        line = line.strip().strip("\"'*`").strip()
-        words = line.split()
-        if 2 <= len(words) <= _MAX_TITLE_WORDS and not line.endswith(":"):
-            return line.rstrip(".")
-    return make_title(topic)
-
-
-def _clean_section(text: str) -> str:
-    """Section bodies are prose: a small model's own headings (often the title or the next
-    section again) are dropped."""
-    lines = [line for line in tidy(text).splitlines() if not line.lstrip().startswith("#")]
-    return "\n".join(lines).strip()
-
-
-async def _write_by_section(
-    call: ModelCall, built: BuiltPrompt, topic: str, sink: list[Attempt]
-) -> tuple[str, list[Completion]]:
-    plan = built.plan
-    calls: list[Completion] = []
-    title_prompt = (
-        f"{built.prompt}\n\nFirst, give only the title of this piece about {topic}: "
-        "one line, no quotes, at most 12 words."
+    visible = parse(piece.text).visible_text()
+    notes = piece.report.summary()
+    if piece.truncated:
+        notes += "; truncated: a part was cut at the model's output limit (finish_reason=length)"
+    unknown = sorted({a.model for a in attempts if a.cost is None})
+    if unknown:
+        notes += "; cost unknown: no price for " + ", ".join(unknown)
+    last = next((a for a in reversed(attempts) if a.error is None), None)
+    return ContentResult(
+        content=piece.text,
+        title=piece.title,
+        metadata=ResultMetadata(
+            word_count=len(words(visible)),
+            keywords_used=[k for k in keywords if keyword_hits(visible, k)],
+            llm_provider=last.provider if last else "unknown",
+            model=last.model if last else "unknown",
+            generation_cost=round(sum(a.cost or 0.0 for a in attempts), 10),
+            generation_time_ms=elapsed_ms,
+            token_usage=TokenUsage(
+                input=sum(a.input_tokens for a in attempts),
+                output=sum(a.output_tokens for a in attempts),
+            ),
+            seo_notes=notes,
+            compliance=piece.report,
+            truncated=piece.truncated,
+        ),
     )
-    done = await _call(call, title_prompt, 32, sink)
-    calls.append(done)
-    title = _clean_title(done.text, topic)
-    per_section = max(40, plan.target_words // max(1, len(plan.sections)))
-    parts = [f"# {title}"]
-    for section in plan.sections:
-        prompt = (
-            f"{built.prompt}\n\nThe piece is titled \"{title}\". Write only the section "
-            f"\"{section}\": about {per_section} words of plain paragraphs, no heading, "
-            "no title, do not repeat yourself."
-        )
-        done = await _call(call, prompt, _max_tokens(per_section, call.max_output_tokens), sink)
-        calls.append(done)
-        body = _clean_section(done.text)
-        parts.append(f"## {section}\n\n{body}" if body else f"## {section}")
-    return drop_repeats("\n\n".join(parts), seen=[title]), calls

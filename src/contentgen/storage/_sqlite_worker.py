@@ -79,6 +79,8 @@ def _connect(path: Path) -> tuple[Conn, list[int]]:
 def _close(conn: Conn) -> None:
     try:
         conn.execute("PRAGMA optimize")
+    except sqlite3.OperationalError:
+        pass  # only an optimisation: another process may hold the write lock right now
     finally:
         conn.close()
 

@@ -1,0 +1,397 @@
+"""Repair: each failed check becomes a targeted fix of the part that failed.
+
+| check | fix |
+|---|---|
+| title | a title call ("give a real title"); a title from the topic when the reply is no title |
+| sections / body_sections | write the missing or empty section (a section call with its budget) |
+| section_order | code puts the sections in the strategy's order |
+| complete | rewrite the cut part so it ends properly |
+| word_count (under) | one more paragraph for the shortest parts ("expand X by ~N words") |
+| word_count (over) | rewrite the longest part shorter; small model: code drops its last sentences |
+| keyword:K (missing, low) | rewrite a part working K in; small model: a sentence with K by code |
+| keyword:K (too dense) | rewrite the part with the most uses |
+| meta_description | a meta call; the opening's first sentences when the reply does not fit |
+| readability | rewrite the hardest part in short sentences and plain words |
+| repetition | rewrite the part where a passage comes back; small model: code drops the repeat |
+| citations | one sentence naming a source, checked and placed by code |
+| forbidden_phrases | rewrite the parts using them; small model: code drops those sentences |
+| prompt_echo | code drops the echoing sentences |
+
+Several asks for one part become one rewrite call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from contentgen.quality import measures as m
+from contentgen.quality import prompts
+from contentgen.quality.draft import Draft, Section
+from contentgen.quality.markdown import normalise, parse, sentences, words
+from contentgen.quality.report import Check, ComplianceReport
+from contentgen.quality.sections import (
+    WORDS_PER_PART,
+    Part,
+    choose_title,
+    fallback_headings,
+    write_meta,
+    write_part,
+)
+from contentgen.quality.session import Session
+from contentgen.quality.tidy import add_sentence, drop_sentences
+
+INTRO = -1  # the part index of the opening paragraph
+MAX_EXPANSIONS = 3
+SENTENCE_WORDS = 40
+
+
+@dataclass
+class Plan:
+    """What one repair round will do."""
+
+    title: bool = False
+    meta: bool = False
+    drop_lead: bool = False  # text before the title that echoes the prompt
+    reorder: bool = False
+    add: list[str] = field(default_factory=list)  # section headings to write
+    expand: dict[int, int] = field(default_factory=dict)  # part -> words to add
+    rewrite: dict[int, list[str]] = field(default_factory=dict)  # part -> asks
+    trim: dict[int, int] = field(default_factory=dict)  # part -> words to drop (small model)
+    #: part -> (passage, keep its first use in the part) whose sentences go
+    drop: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)
+    insert: list[tuple[int, str | None]] = field(default_factory=list)  # (part, keyword|None=cite)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.title or self.meta or self.drop_lead or self.reorder or self.add
+                    or self.expand
+                    or self.rewrite or self.trim or self.drop or self.insert)  # fmt: skip
+
+    def ask(self, part: int, text: str) -> None:
+        self.rewrite.setdefault(part, []).append(text)
+
+
+def parts(draft: Draft) -> list[tuple[int, str, str]]:
+    """``(index, heading, body)`` of every part with text, the opening first."""
+    found = [(INTRO, "", draft.intro)] if draft.intro.strip() else []
+    return found + [(i, s.heading, s.body) for i, s in enumerate(draft.sections)]
+
+
+def body_of(draft: Draft, index: int) -> str:
+    return draft.intro if index == INTRO else draft.sections[index].body
+
+
+def with_body(draft: Draft, index: int, body: str, *, truncated: bool = False) -> Draft:
+    if index == INTRO:
+        return draft.changed(intro=body, intro_truncated=truncated)
+    section = replace(draft.sections[index], body=body, truncated=truncated)
+    return draft.with_section(index, section)
+
+
+def heading_of(draft: Draft, index: int) -> str:
+    return "the opening" if index == INTRO else draft.sections[index].heading
+
+
+def plan(draft: Draft, report: ComplianceReport, session: Session) -> Plan:
+    spec = session.spec
+    todo = Plan()
+    failed = {c.name: c for c in report.failed}
+    texts = parts(draft)
+    if "title" in failed:
+        todo.title = True
+    positions = m.section_positions(parse(draft.render()), spec.sections)
+    todo.add += [s for s in spec.sections if s not in positions]
+    if "section_order" in failed:
+        todo.reorder = True
+    for index, heading, body in texts:
+        if heading and heading in todo.add:
+            continue
+        if index != INTRO and len(words(body)) < m.MIN_SECTION_WORDS and spec.long_form:
+            share = spec.target_words // max(len(texts), 1)
+            todo.expand[index] = max(m.MIN_SECTION_WORDS * 2, share)
+    if "body_sections" in failed and spec.long_form:
+        present = sum(1 for s in draft.sections if s.words >= m.MIN_SECTION_WORDS)
+        missing = max(m.MIN_LONG_FORM_SECTIONS, len(spec.sections)) - present - len(todo.expand)
+        taken = [s.heading for s in draft.sections] + spec.sections
+        todo.add += fallback_headings(session, missing - len(todo.add), taken)
+    if "complete" in failed:
+        for index, _, _ in texts:
+            if (draft.intro_truncated if index == INTRO else draft.sections[index].truncated):
+                todo.ask(index, "it was cut off: make it end with a complete sentence")
+    _length(draft, failed, texts, session, todo)
+    _keywords(draft, report, texts, session, todo)
+    if "meta_description" in failed:
+        todo.meta = True
+    if "readability" in failed and texts:
+        hardest = min(texts, key=lambda t: m.reading_ease(parse(t[2]).prose) or 100.0)
+        todo.ask(hardest[0], "use short sentences and plain, everyday words")
+    if "repetition" in failed:
+        for passage in m.repeated_passages(parse(draft.render()).body_prose()):
+            where = _where(texts, passage.text, last=True)
+            if where is None:
+                continue
+            if session.small:
+                earlier = _where(texts, passage.text, last=False) != where
+                todo.drop.setdefault(where, []).append((passage.text, not earlier))
+            else:
+                todo.ask(where, f"do not repeat \"{' '.join(passage.text.split()[:12])}...\"")
+    if "citations" in failed and texts:
+        todo.insert.append((texts[min(1, len(texts) - 1)][0], None))
+    if "forbidden_phrases" in failed:
+        for phrase in m.forbidden_found(draft.render(), spec.forbidden):
+            for index, _, body in texts:
+                if m.keyword_hits(body, phrase):
+                    if session.small:
+                        todo.drop.setdefault(index, []).append((phrase, False))
+                    else:
+                        todo.ask(index, f'do not use the words "{phrase}"')
+    if "prompt_echo" in failed:
+        grams = m.instruction_ngrams(session.echo_spec().instructions, spec.allowed)
+        if draft.lead and m.echoes([p.text for p in parse(draft.lead).prose], grams,
+                                   " ".join(spec.allowed)):  # fmt: skip
+            todo.drop_lead = True
+        for index, _, body in texts:
+            for item in parse(body).prose:
+                for found in m.echoes([item.text], grams, " ".join(spec.allowed)):
+                    todo.drop.setdefault(index, []).append((found, False))
+    return todo
+
+
+def _length(draft: Draft, failed: dict[str, Check], texts: list[tuple[int, str, str]],
+            session: Session, todo: Plan) -> None:  # fmt: skip
+    spec = session.spec
+    check = failed.get("word_count")
+    if check is None or not texts:
+        return
+    total = int(getattr(check, "measured", 0) or 0)
+    if total < spec.min_words:
+        deficit = spec.target_words - total
+        per_call = WORDS_PER_PART[session.small]
+        count = min(MAX_EXPANSIONS, max(1, math.ceil(deficit / per_call)), len(texts))
+        shortest = sorted(texts, key=lambda t: len(words(t[2])))[:count]
+        for index, _, _ in shortest:
+            todo.expand[index] = todo.expand.get(index, 0) + max(25, deficit // count)
+    elif total > spec.max_words:
+        excess = total - spec.target_words
+        longest = sorted(texts, key=lambda t: -len(words(t[2])))
+        if session.small:
+            for index, _, body in longest:
+                room = len(words(body)) - m.MIN_SECTION_WORDS - 10
+                take = min(room, excess)
+                if take > 0:
+                    todo.trim[index] = take
+                    excess -= take
+                if excess <= 0:
+                    break
+        else:
+            index, _, body = longest[0]
+            target = max(m.MIN_SECTION_WORDS + 10, len(words(body)) - excess)
+            todo.ask(index, f"shorten it to about {target} words")
+
+
+def _keywords(draft: Draft, report: ComplianceReport, texts: list[tuple[int, str, str]],
+              session: Session, todo: Plan) -> None:  # fmt: skip
+    spec = session.spec
+    for check in report.failed:
+        if not check.name.startswith("keyword:") or not texts:
+            continue
+        keyword = check.name.split(":", 1)[1]
+        density = float(check.measured or 0)
+        high = m.density_band(spec.keyword_density)[1] if spec.keyword_density else math.inf
+        if density > high:
+            index = max(texts, key=lambda t: m.keyword_hits(t[2], keyword))[0]
+            todo.ask(index, f'use "{keyword}" only once or twice')
+            continue
+        lacking = [t for t in texts if not m.keyword_hits(t[2], keyword)] or texts
+        needed = 1
+        if spec.keyword_density:
+            low = m.density_band(spec.keyword_density)[0]
+            size = max(1, len(keyword.split()))
+            count = report.check("word_count")
+            total = int(count.measured or 0) if count is not None else 0
+            have = m.keyword_hits(draft.render(), keyword)
+            needed = max(1, math.ceil(low * total / (100 * size)) - have)
+        for index, _, _ in sorted(lacking, key=lambda t: -len(words(t[2])))[:needed]:
+            if session.small:
+                todo.insert.append((index, keyword))
+            else:
+                todo.ask(index, f'work in the words "{keyword}" naturally')
+
+
+def _where(texts: list[tuple[int, str, str]], passage: str, *, last: bool) -> int | None:
+    norm = normalise(passage)
+    hits = [index for index, _, body in texts if norm in normalise(body)]
+    if not hits:
+        return None
+    return hits[-1] if last else hits[0]
+
+
+# --- applying a plan ---------------------------------------------------------------------------
+async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
+    """The draft with the plan's fixes: code fixes first, then one call per fix."""
+    for index, passages in todo.drop.items():
+        draft = with_body(draft, index, _drop(body_of(draft, index), passages))
+    for index, count in todo.trim.items():
+        draft = with_body(draft, index, _trim(body_of(draft, index), count, session.spec.keywords))
+    if todo.reorder:
+        draft = reorder(draft, session.spec.sections)
+    if todo.drop_lead:
+        draft = draft.changed(lead="")
+    if todo.title:
+        reply = await session.ask(
+            prompts.title(session.kind, session.topic,
+                          session.spec.keywords[0] if session.spec.keywords else None),
+            20, purpose="title")  # fmt: skip
+        session.title = choose_title(reply.text.strip().splitlines()[0] if reply.text.strip()
+                                     else None, session)  # fmt: skip
+        draft = draft.changed(title=session.title, raw_title=None)
+    for heading in todo.add:
+        draft = await _add(draft, heading, session)
+    for index, extra in todo.expand.items():
+        if index in todo.rewrite or index >= len(draft.sections) or (
+            index == INTRO and not draft.intro
+        ):
+            continue
+        draft = await _expand(draft, index, extra, session)
+    for index, asks in todo.rewrite.items():
+        draft = await _rewrite(draft, index, asks, todo.expand.get(index, 0), session)
+    for index, keyword in todo.insert:
+        draft = await _insert(draft, index, keyword, session)
+    if todo.meta:
+        draft = draft.changed(meta=await write_meta(session, draft))
+    return draft
+
+
+def _drop(body: str, passages: list[tuple[str, bool]]) -> str:
+    for passage, keep_first in passages:
+        norm = normalise(passage)
+        seen = [0]
+
+        def hit(sentence: str, norm: str = norm, keep_first: bool = keep_first,
+                seen: list[int] = seen) -> bool:  # fmt: skip
+            if norm not in normalise(sentence):
+                return False
+            seen[0] += 1
+            return not (keep_first and seen[0] == 1)
+
+        body = drop_sentences(body, hit)
+    return body
+
+
+def _trim(body: str, count: int, keywords: list[str]) -> str:
+    """Drop sentences from the end of the part until ``count`` words are gone (sentences with
+    a keyword stay)."""
+    doomed: set[str] = set()
+    gone = 0
+    for sentence in reversed(sentences(" ".join(parse(body).body_prose()[-1].text.split()))
+                             if parse(body).body_prose() else []):  # fmt: skip
+        if gone >= count:
+            break
+        if any(m.keyword_hits(sentence, k) for k in keywords):
+            continue
+        doomed.add(normalise(sentence))
+        gone += len(words(sentence))
+    return drop_sentences(body, lambda s: normalise(s) in doomed) if doomed else body
+
+
+def reorder(draft: Draft, required: list[str]) -> Draft:
+    """Required sections in the strategy's order, in the places they hold (body sections do
+    not move)."""
+    sections = list(draft.sections)
+    slots = [i for i, s in enumerate(sections)
+             if any(m.heading_matches(s.heading, r) for r in required)]  # fmt: skip
+
+    def rank(section: Section) -> int:
+        return next(i for i, r in enumerate(required) if m.heading_matches(section.heading, r))
+
+    ordered = sorted((sections[i] for i in slots), key=rank)
+    for slot, section in zip(slots, ordered, strict=True):
+        sections[slot] = section
+    return draft.changed(sections=tuple(sections))
+
+
+def _done_before(draft: Draft, index: int) -> list[tuple[str | None, str]]:
+    done: list[tuple[str | None, str]] = [(None, draft.intro)] if draft.intro else []
+    return done + [(s.heading, s.body) for s in draft.sections[:index]]
+
+
+async def _add(draft: Draft, heading: str, session: Session) -> Draft:
+    spec = session.spec
+    required = spec.sections
+    if heading in required:
+        rank = required.index(heading)
+        before = [i for i, s in enumerate(draft.sections)
+                  if any(m.heading_matches(s.heading, r) for r in required[:rank])]  # fmt: skip
+        index = before[-1] + 1 if before else 0
+        if rank == len(required) - 1:
+            index = len(draft.sections)
+    else:
+        index = max(len(draft.sections) - 1, 0)
+    budget = max(m.MIN_SECTION_WORDS * 2, spec.target_words // max(len(draft.sections) + 1, 1))
+    part = Part(heading, budget)
+    section = await write_part(session, part, _done_before(draft, index), stream=False)
+    return draft.inserted(index, section)
+
+
+async def _expand(draft: Draft, index: int, extra: int, session: Session) -> Draft:
+    body, heading = body_of(draft, index), heading_of(draft, index)
+    was_cut = draft.intro_truncated if index == INTRO else draft.sections[index].truncated
+    said = " ".join(sentences(body)[:2]) if session.small else body
+    prompt = prompts.expand(session.kind, session.title, session.topic, session.style,
+                            heading, extra, [], said or "(nothing yet)")  # fmt: skip
+    reply = await session.ask(prompt, extra, purpose="expand")
+    added = session.clean(reply, heading, list(draft.text_parts))
+    if not words(added):
+        return draft
+    cut = reply.finish_reason == "length" and not session.small
+    return with_body(draft, index, f"{body.rstrip()}\n\n{added}".strip(),
+                     truncated=cut or was_cut)  # fmt: skip
+
+
+async def _rewrite(draft: Draft, index: int, asks: list[str], extra: int,
+                   session: Session) -> Draft:  # fmt: skip
+    body = body_of(draft, index)
+    current = len(words(body))
+    shorten = next((a for a in asks if a.startswith("shorten")), None)
+    budget = max(current + extra, m.MIN_SECTION_WORDS * 2)
+    if shorten:
+        budget = int(words(shorten)[-2]) if words(shorten)[-2].isdigit() else current
+    prompt = prompts.rewrite(session.kind, session.title, session.topic, session.style,
+                             heading_of(draft, index), budget, asks, body)  # fmt: skip
+    reply = await session.ask(prompt, budget, purpose="rewrite")
+    others = [t for i, t in enumerate(draft.text_parts) if i != index + 2]
+    new = session.clean(reply, heading_of(draft, index), others)
+    if len(words(new)) < min(current, budget) // 2:
+        return draft  # a reply that lost most of the part is no repair
+    cut = reply.finish_reason == "length" and not session.small
+    return with_body(draft, index, new, truncated=cut)
+
+
+async def _insert(draft: Draft, index: int, keyword: str | None, session: Session) -> Draft:
+    prompt = prompts.sentence(session.kind, session.topic, keyword, cite=keyword is None)
+    for _ in range(2):
+        reply = await session.ask(prompt, SENTENCE_WORDS, purpose="sentence")
+        found = pick_sentence(reply.text, keyword)
+        if found:
+            return with_body(draft, index, add_sentence(body_of(draft, index), found))
+    return draft
+
+
+def pick_sentence(reply: str, keyword: str | None) -> str | None:
+    """A sentence of the reply that does the job (uses ``keyword``, or cites a source when it
+    is None) and echoes nothing of the request."""
+    text = " ".join(line.strip().strip("\"“”'") for line in reply.splitlines() if line.strip())
+    for sentence in sentences(text):
+        sentence = sentence.strip().strip("\"“”")
+        count = len(words(sentence))
+        if not 5 <= count <= SENTENCE_WORDS or m.echoes([sentence], set()):
+            continue
+        if keyword is None and not m.citation_count(sentence):
+            continue
+        if keyword is not None and (not m.keyword_hits(sentence, keyword)
+                                    or f'"{keyword.lower()}"' in sentence.lower()
+                                    or "the words" in sentence.lower()):  # fmt: skip
+            continue
+        return sentence if sentence[-1] in ".!?" else sentence + "."
+    return None
