@@ -5,7 +5,9 @@
     usage row twice; the same when a worker's database connections are terminated mid-job.
 (4) 60 requests/minute shared through Redis by 3 workers: a one-minute run sends at most 60.
 
-The workers are real ``contentgen worker`` processes (stopped with SIGTERM once the database
+Repair rounds of the quality writer are off (CONTENTGEN_REPAIR_ROUNDS=0), so a job is exactly
+one provider call and "provider calls = usage rows = jobs" can be counted. The workers are real
+``contentgen worker`` processes (stopped with SIGTERM once the database
 counts every job finished); the provider is the local fake server, counting requests.
 """
 
@@ -37,6 +39,7 @@ def _env(database_url: str, api_base: str, **extra: str) -> dict[str, str]:
         "CONTENTGEN_DATABASE_URL": database_url, "CONTENTGEN_API_BASE": api_base,
         "CONTENTGEN_API_KEY": "sk-test", "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
         "CONTENTGEN_RETRY_WAIT": "0", "CONTENTGEN_HOME": extra.pop("home", "/tmp"),
+        "CONTENTGEN_REPAIR_ROUNDS": "0",
         **extra,
     })  # fmt: skip
     return env
