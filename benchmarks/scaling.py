@@ -104,6 +104,7 @@ def run_workers(url: str, api: str, workers: int, concurrency: int, jobs: int,
     env.update({"CONTENTGEN_DATABASE_URL": url, "CONTENTGEN_API_BASE": api,
                 "CONTENTGEN_API_KEY": "sk-bench", "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
                 "CONTENTGEN_HOME": str(home), "CONTENTGEN_LOG_LEVEL": "ERROR",
+                "CONTENTGEN_REPAIR_ROUNDS": "0",  # one provider call per job: the queue measured
                 "CONTENTGEN_DATABASE_POOL_SIZE": str(concurrency + 4)})  # fmt: skip
     db_before = cpu_seconds(server_pids(pg))
     started = time.perf_counter()
