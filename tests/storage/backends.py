@@ -78,3 +78,12 @@ def backend_params(*, cross_process: bool = False) -> list[object]:
         for name, backend in BACKENDS.items()
         if backend.cross_process or not cross_process
     ]
+
+
+# PostgreSQL and Supabase (PostgREST): servers started by tests/server_fixtures.py
+from .backends_postgres import postgres_database, supabase_database  # noqa: E402
+
+BACKENDS["postgres"] = Backend(postgres_database, marks=(pytest.mark.postgres,))
+BACKENDS["supabase"] = Backend(
+    supabase_database, marks=(pytest.mark.postgrest,), cross_process=False
+)

@@ -17,6 +17,7 @@ from contentgen.cli import (
     cache_cmd,
     check_cmd,
     clients,
+    db_cmd,
     generate,
     jobs,
     models_cmd,
@@ -91,6 +92,7 @@ app.add_typer(setup_cmds.rules, name="rules")
 app.add_typer(setup_cmds.prefs, name="prefs")
 app.add_typer(setup_cmds.templates, name="templates")
 app.add_typer(cache_cmd.app, name="cache")
+app.add_typer(db_cmd.app, name="db")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from contentgen.cli.common import out, print_json
+from contentgen.cli.common import load_settings, out, print_json
 from contentgen.cli.options import AsJson, PriorityName
 
 
@@ -35,10 +35,9 @@ def models(
 
     from contentgen.llm.describe import describe
     from contentgen.llm.router import Router
-    from contentgen.settings import Settings
 
     async def work() -> dict[str, Any]:
-        async with Router(Settings()) as router:
+        async with Router(load_settings()) as router:
             return await describe(router, priority=priority,
                                   model=model, provider=provider)  # fmt: skip
 

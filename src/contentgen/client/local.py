@@ -118,7 +118,14 @@ class LocalClient(SetupApi):
         overrides = {"*": llm} if llm is not None else None
         return cls(
             settings,
-            storage or open_storage(settings.database_url),
+            storage
+            or open_storage(
+                settings.database_url,
+                listen=settings.database_listen,
+                pooled=settings.database_pooled,
+                pool_size=settings.database_pool_size,
+                supabase_key=settings.supabase_key and settings.supabase_key.get_secret_value(),
+            ),
             cache or open_cache(settings.cache_url),
             Router(settings, overrides=overrides),
         )

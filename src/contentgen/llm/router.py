@@ -51,6 +51,7 @@ from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
+from contentgen.production.shared_limits import estimate_tokens, shared_limits_from
 from contentgen.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,6 +115,9 @@ class Router:
         self.secrets = Secrets.from_settings(settings, self.catalogue.key_variables(), self.env)
         self.breakers = Breakers(settings.breaker_failures, settings.breaker_reset)
         self.limits = RateLimits(settings.rpm_limits)
+        #: rpm/tpm shared by every worker through Redis (rate_limit_url), or tpm per process;
+        #: then it takes the place of ``limits``.
+        self.shared_limits = shared_limits_from(settings)
         self.latency = LatencyStats.load(settings.home / FILE_NAME)
         self.backends = Backends(settings, self.catalogue, self.env, self.secrets, overrides)
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
@@ -320,7 +324,11 @@ class Router:
         async def once() -> Completion:
             if not breaker.allow():
                 raise CircuitOpen(entry.name, entry.provider, breaker.retry_in())
-            await self.limits.acquire(entry.name)
+            held = None
+            if self.shared_limits is None:
+                await self.limits.acquire(entry.name)
+            else:
+                held = await self.shared_limits.acquire(entry.name, estimate_tokens(prompt, params))
             # on_text only when streaming: an LLM written before streaming still works.
             extra = {} if on_text is None else {"on_text": on_text}
             try:
@@ -331,6 +339,9 @@ class Router:
                         done = await backend.complete(prompt, model=wire, params=params, **extra)
             except ProviderError as exc:
                 attempts.extend(self._own(entry, a) for a in exc.attempts)
+                if held is not None and self.shared_limits is not None:
+                    used = sum(a.input_tokens + a.output_tokens for a in exc.attempts)
+                    await self.shared_limits.settle(entry.name, used, held)
                 if exc.transient and exc.kind != "rate_limit":
                     breaker.failure()
                     if breaker.state != "closed":
@@ -342,6 +353,9 @@ class Router:
                 breaker.release()
                 raise
             breaker.success()
+            if held is not None and self.shared_limits is not None:
+                used = done.input_tokens + done.output_tokens
+                await self.shared_limits.settle(entry.name, used, held)
             self.latency.observe(entry.name, done.latency_ms)
             return done
 

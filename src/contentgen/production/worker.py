@@ -93,6 +93,7 @@ class Worker:
         claim and nothing runs (``contentgen jobs recover``)."""
         stop = stop or asyncio.Event()
         watcher = asyncio.create_task(self._watch(stop), name="worker-stop-watcher")
+        listener = self._listen_for_work()
         log.info("worker_started", holder=self.pipeline.holder, concurrency=self.concurrency)
         await self.pipeline.warm()
         try:
@@ -102,9 +103,30 @@ class Worker:
             raise
         finally:
             watcher.cancel()
+            if listener is not None:
+                listener.cancel()
         await settle(self._drain(grace=self.grace))
         log.info("worker_stopped", holder=self.pipeline.holder, runs=self.stats.runs)
         return self.stats
+
+    def _listen_for_work(self) -> asyncio.Task[None] | None:
+        """With a storage that is told about new jobs (PostgreSQL LISTEN/NOTIFY), wake the
+        idle loop as soon as a job becomes pending instead of at the end of its pause."""
+        changes = getattr(self.pipeline.storage, "wait_for_change", None)
+        if changes is None:
+            return None
+
+        async def relay() -> None:
+            new_work = frozenset({"pending"})
+            while True:
+                try:
+                    if await changes(timeout=self.max_poll, statuses=new_work):
+                        self.wake()
+                except Exception as exc:  # LISTEN trouble: polling goes on regardless
+                    log.warning("worker_listen_failed", error=f"{type(exc).__name__}: {exc}")
+                    await asyncio.sleep(self.max_poll)
+
+        return asyncio.create_task(relay(), name="worker-listen")
 
     async def _watch(self, stop: asyncio.Event) -> None:
         await stop.wait()

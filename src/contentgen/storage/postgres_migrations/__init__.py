@@ -1,0 +1,1 @@
+"""Ordered PostgreSQL migrations (``NNNN_name.sql``), applied by ``contentgen db migrate``."""
