@@ -31,8 +31,6 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SECRET = "web-tests-secret-" + "x" * 40
 WAIT = 20.0
 
-pytestmark = pytest.mark.browser
-
 
 def _need_browser() -> None:
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
