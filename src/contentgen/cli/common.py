@@ -6,7 +6,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 import typer
 from rich.console import Console
@@ -27,18 +27,27 @@ def configure_logging(level: str) -> None:
 
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:
-    """Open a client from settings, run ``work`` on it, close it; errors become one red line
+    """Open a client from settings (``open_client``: the server's when ``--server`` or
+    CONTENTGEN_SERVER_URL is set), run ``work`` on it, close it; errors become one red line
     (exit 2 for bad input, 1 otherwise)."""
     from contentgen.errors import ContentgenError, InvalidInput
 
     async def main() -> T:
-        from contentgen.client.local import Client
+        from contentgen.client.base import open_client
         from contentgen.settings import Settings
 
         settings = Settings()
         configure_logging(settings.log_level)
-        async with Client.from_settings(settings) as cg:
-            return await work(cg)
+        async with open_client(settings) as cg:
+            try:
+                return await work(cast("Client", cg))
+            except AttributeError as exc:
+                if not settings.server_url or exc.obj is not cg:
+                    raise
+                raise ContentgenError(
+                    f"this command works on the local database only (the server has no "
+                    f"{exc.name!r}); run it without --server / CONTENTGEN_SERVER_URL"
+                ) from None
 
     try:
         return asyncio.run(main())

@@ -56,9 +56,8 @@ def generate(
         from contentgen.errors import JobFailed
 
         request = await cg.make_request(client, **fields)
-        choice = cg.choose_model(model=model, provider=provider, priority=priority)
-        cg.llms.check_available(choice.model)
-        with err.status(f"Writing with {choice.model}…", spinner="dots"):
+        chosen = await cg.preflight(request)
+        with err.status(f"Writing with {chosen}…" if chosen else "Writing…", spinner="dots"):
             job_id = await cg.submit(request)
             job = await cg.wait(job_id)
         if job.error is not None:

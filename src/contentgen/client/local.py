@@ -277,13 +277,13 @@ class LocalClient(SetupApi):
         """pending or in_progress -> cancelled (a runner holding it is fenced off);
         ``Conflict`` for a finished job."""
         job = await self.status(job_id)
-        return await self.storage.cancel_job(job.id)
+        return await self._job_op("cancel_job", job.id)
 
     async def retry(self, job_id: uuid.UUID | str) -> Job:
         """A failed or cancelled job runs again as a new attempt (its history is kept);
         ``Conflict`` for a completed one."""
         job = await self.status(job_id)
-        retried = await self.storage.retry_job(job.id)
+        retried = await self._job_op("retry_job", job.id)
         if self.run_submitted:
             self.runner.schedule(retried)
         return retried
@@ -313,6 +313,17 @@ class LocalClient(SetupApi):
         async with aclosing(outcomes):
             async for outcome in outcomes:
                 yield outcome
+
+    async def _job_op(self, name: str, job_id: uuid.UUID) -> Job:
+        # TODO(storage merge): call self.storage.cancel_job / retry_job directly once the
+        # JobStore of PLAN.md ("Storage") is merged.
+        op = getattr(self.storage, name, None)
+        if op is None:
+            from contentgen.errors import ConfigurationError
+
+            raise ConfigurationError(f"this storage backend has no {name} yet")
+        job: Job = await op(job_id)
+        return job
 
     async def _in_scope_only(
         self, requests: AsyncIterator[tuple[int, ContentRequest]]

@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
@@ -33,7 +34,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from contentgen.client.base import BuiltPromptView, ClientRef, JobPage
@@ -128,6 +128,8 @@ class RemoteClient:
         self.retries = retries
         self.retry_wait = retry_wait
         self.max_retry_after = max_retry_after
+        #: How retries wait (tests replace it to record the delays).
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -166,13 +168,17 @@ class RemoteClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_retry_after)
-        backoff = wait_exponential_jitter(initial=self.retry_wait, max=10.0, jitter=self.retry_wait)
-        return float(backoff(state))
+            return float(min(exc.retry_after, self.max_retry_after))
+        # exponential with jitter (written out: tenacity renamed wait_exponential_jitter's
+        # arguments between the versions we support)
+        backoff = float(self.retry_wait * 2 ** (state.attempt_number - 1))
+        return min(10.0, backoff) + random.uniform(0, self.retry_wait)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
-        log.info("server_retry", attempt=state.attempt_number, error=str(exc) or type(exc).__name__)
+        wait = state.next_action.sleep if state.next_action is not None else None
+        log.info("server_retry", attempt=state.attempt_number, wait=wait,
+                 error=str(exc) or type(exc).__name__)  # fmt: skip
 
     async def _call(
         self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
@@ -184,6 +190,7 @@ class RemoteClient:
             wait=self._wait,
             retry=retry_if_exception(self._should_retry(method)),
             before_sleep=self._log_retry,
+            sleep=self.sleep,
             reraise=True,
         )
         try:

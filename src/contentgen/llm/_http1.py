@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -136,8 +137,8 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[_Reply] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses (they have its methods)
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data

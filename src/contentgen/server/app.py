@@ -44,6 +44,7 @@ def create_app(
     workers_in_process: int | None = None,
     watch_interval: float = 0.25,
     worker_poll: float = 1.0,
+    sse_ping: float = 15.0,
 ) -> FastAPI:
     """The app over ``client`` (opened at start-up; the caller closes it).
 
@@ -61,7 +62,7 @@ def create_app(
     n_workers = settings.concurrency if workers_in_process is None else workers_in_process
     metrics = Metrics()
     watcher = JobWatcher(client.status, interval=watch_interval)
-    state = AppState(settings, client, verifier, metrics, watcher, n_workers)
+    state = AppState(settings, client, verifier, metrics, watcher, n_workers, sse_ping)
 
     def started(job: Job) -> None:
         log.info("job_started", job_id=str(job.id))

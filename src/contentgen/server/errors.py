@@ -8,6 +8,7 @@ object, or too large — are 400 with the offending fields in ``details`` (never
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,10 +106,24 @@ def validation_error(_request: Request, exc: Exception) -> JSONResponse:
                           {"field": first["field"], "errors": problems})  # fmt: skip
 
 
-def http_error(_request: Request, exc: Exception) -> JSONResponse:
+def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
-    return error_response(exc.status_code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return error_response(exc.status_code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every documented method at this path (Starlette names only the first route's, and a
+    path here has one route per method)."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in item}
+    return sorted(methods)
 
 
 def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:

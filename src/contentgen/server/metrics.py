@@ -17,6 +17,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     exposition,
     generate_latest,
 )
@@ -45,6 +46,7 @@ def error_type(job: Job) -> str:
 
 class Metrics:
     def __init__(self) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("content_requests", "Content requests accepted",

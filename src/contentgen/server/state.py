@@ -20,6 +20,7 @@ class AppState:
     metrics: Metrics
     watcher: JobWatcher
     workers_in_process: int
+    sse_ping: float
     worker: InProcessWorker | None = field(default=None)
 
     def job_queued(self) -> None:

@@ -14,7 +14,7 @@ from contentgen.logs import get_logger
 from contentgen.models import JobFilter, JobStatus
 from contentgen.server.bodies import status_body
 from contentgen.server.deps import Cg, State, job_uuid
-from contentgen.server.events import PING_SECONDS, status_events
+from contentgen.server.events import status_events
 from contentgen.server.schemas import GenerateBody, JobIdBody, JobsPage, StatusBody, errors
 
 log = get_logger("contentgen.server")
@@ -72,7 +72,7 @@ async def status_stream(job_id: str, cg: Cg, app: State) -> EventSourceResponse:
     """Closing the stream never cancels the job."""
     job = await cg.status(await job_uuid(job_id))
     return EventSourceResponse(
-        status_events(app.watcher, job), ping=PING_SECONDS,
+        status_events(app.watcher, job), ping=app.sse_ping,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )  # fmt: skip
 
