@@ -30,6 +30,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SECRET = "web-tests-secret-" + "x" * 40
 WAIT = 20.0
+#: Read at import: the autouse fixture of tests/conftest.py clears CONTENTGEN_* for each test.
+SCREENSHOTS = os.environ.get("CONTENTGEN_WEB_SCREENSHOTS")
 
 
 def _need_browser() -> None:
@@ -174,13 +176,12 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def shot(request: pytest.FixtureRequest, driver: Any) -> Callable[[str], None]:
+def shot(driver: Any) -> Callable[[str], None]:
     """Save a screenshot as NAME.png into $CONTENTGEN_WEB_SCREENSHOTS (if set)."""
-    target = os.environ.get("CONTENTGEN_WEB_SCREENSHOTS")
 
     def take(name: str) -> None:
-        if target:
-            Path(target).mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(Path(target) / f"{name}.png"))
+        if SCREENSHOTS:
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(Path(SCREENSHOTS) / f"{name}.png"))
 
     return take

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from contentgen.storage.sqlite import SqliteStorage
+
 from .conftest import WAIT, Site
 from .pages import (
     allow_downloads,
@@ -91,6 +93,10 @@ def test_order_watch_open_and_download(driver: Any, site: Site, tmp_path: Path,
         time.sleep(0.05)
 
 
+@pytest.mark.xfail(
+    not hasattr(SqliteStorage, "retry_job"),
+    reason="needs Storage.retry_job (branch storage, not merged yet)", strict=True,
+)
 def test_retry_a_failed_job(driver: Any, site: Site, shot: Any) -> None:
     token = site.token("acme")
     site.provider.fail_next(1, 400, "The model refused the request")
@@ -345,6 +351,7 @@ def test_readable_on_a_phone(driver: Any, site: Site, shot: Any) -> None:
                     head: document.querySelector('#jobs thead').getBoundingClientRect().height};""")
         assert layout["overflow"] <= 0, layout
         assert layout["row"] == "block" and layout["head"] <= 1
+        js(driver, "document.getElementById('jobs-title').scrollIntoView()")
         shot("phone")
         open_page(driver, site, f"/web/jobs/{job_id}", token)
         wait(driver, lambda d: d.find_elements("css selector", "#piece h1, #piece h2"))

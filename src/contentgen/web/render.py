@@ -37,6 +37,10 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+#: Removed with everything inside them (other unknown tags keep their text).
+DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math",
+})  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -54,8 +58,7 @@ def sanitise_html(html: str) -> str:
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "template",
-                            "noscript", "svg", "math"},  # fmt: skip
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer nofollow",

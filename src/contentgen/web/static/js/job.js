@@ -44,7 +44,8 @@ async function renderDetails(job) {
   if (meta) {
     const tokens = meta.token_usage || {};
     rows.push(
-      ...detail("Written by", `${meta.llm_provider} / ${meta.model}`),
+      ...detail("Written by", meta.model.startsWith(`${meta.llm_provider}/`)
+        ? meta.model : `${meta.model} (${meta.llm_provider})`),
       ...detail("Words", String(meta.word_count)),
       ...detail("Cost", money(meta.generation_cost)),
       ...detail("Generation time", `${(meta.generation_time_ms / 1000).toFixed(1)} s`),
