@@ -31,7 +31,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SECRET = "web-tests-secret-" + "x" * 40
 WAIT = 20.0
 #: Read at import: the autouse fixture of tests/conftest.py clears CONTENTGEN_* for each test.
-SCREENSHOTS = os.environ.get("CONTENTGEN_WEB_SCREENSHOTS")
+_SHOTS = os.environ.get("CONTENTGEN_WEB_SCREENSHOTS")
+SCREENSHOTS = Path(_SHOTS).resolve() if _SHOTS else None  # tests run in their tmp dir
 
 
 def _need_browser() -> None:
@@ -78,12 +79,12 @@ class Site:
     tmp: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def token(self, *names: str, admin: bool = False) -> str:
+    def token(self, *names: str, admin: bool = False, ttl: int = 3600) -> str:
         from contentgen.server.security import create_token
 
         clients = None if names == ("*",) else [self.clients[n] for n in names]
         return create_token(SECRET, clients=clients, admin=admin, subject="web-test",
-                            ttl_seconds=3600)  # fmt: skip
+                            ttl_seconds=ttl)  # fmt: skip
 
     def api(self, token: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"},
@@ -180,8 +181,8 @@ def shot(driver: Any) -> Callable[[str], None]:
     """Save a screenshot as NAME.png into $CONTENTGEN_WEB_SCREENSHOTS (if set)."""
 
     def take(name: str) -> None:
-        if SCREENSHOTS:
-            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(Path(SCREENSHOTS) / f"{name}.png"))
+        if SCREENSHOTS is not None:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
     return take

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 
 from contentgen.storage.sqlite import SqliteStorage
 
@@ -297,7 +298,6 @@ def test_job_list_falls_back_to_polling_without_streams(driver: Any, site: Site)
 
 def test_keyboard_and_labels(driver: Any, site: Site) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
 
     token = site.token("acme")
     driver.get(site.url + "/")
@@ -330,6 +330,21 @@ def test_keyboard_and_labels(driver: Any, site: Site) -> None:
     by_id(driver, "generate").send_keys(Keys.ENTER)
     job_id = new_row(driver, [])
     wait(driver, lambda d: row_status(d, job_id) == "completed")
+
+
+def test_an_expired_token_asks_to_sign_in_again_with_the_reason(driver: Any,
+                                                                site: Site) -> None:  # fmt: skip
+    open_page(driver, site, "/", site.token("acme", ttl=2))
+    assert by_id(driver, "who-label").text.startswith("Signed in as web-test")
+    time.sleep(2.5)
+    by_id(driver, "refresh").click()
+    wait(driver, lambda d: by_id(d, "token-error").is_displayed())
+    assert by_id(driver, "token-error").text == "Token expired"
+    assert not by_id(driver, "main").is_displayed()
+    assert js(driver, "return sessionStorage.getItem('contentgen.token')") is None
+    by_id(driver, "token").send_keys(site.token("acme"), Keys.ENTER)
+    wait(driver, ready)
+    assert by_id(driver, "main").is_displayed()
 
 
 def test_readable_on_a_phone(driver: Any, site: Site, shot: Any) -> None:
