@@ -2,13 +2,12 @@
 real uvicorn on 127.0.0.1 (server-sent events, the reference's own test, the CLI end to end).
 
 Jobs run through the app's in-process worker against the library's FakeLLM (model
-``fake/writer``) unless a test points the app at a ``FakeOpenAIServer``.
+``fake/writer``) unless a test points the app at a ``FakeOpenAIServer``. Helpers are in
+``support.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,6 @@ from fastapi import FastAPI
 
 from contentgen.cache import MemoryCache
 from contentgen.client.local import LocalClient
-from contentgen.llm.base import Completion, CompletionParams
 from contentgen.llm.fake import FakeLLM
 from contentgen.models import Client as ClientRecord
 from contentgen.server.app import create_app
@@ -29,24 +27,7 @@ from contentgen.server.security import create_token
 from contentgen.settings import Settings
 from contentgen.storage import MemoryStorage
 
-SECRET = "test-secret-that-is-long-enough-for-hs256!"
-TOPIC = "Solar energy benefits for small offices"
-
-
-class GatedLLM(FakeLLM):
-    """A FakeLLM whose calls wait until ``gate`` is set (to catch jobs mid-run)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.entered = asyncio.Event()
-
-    async def complete(
-        self, prompt: str, *, model: str, params: CompletionParams | None = None, **kw: Any
-    ) -> Completion:
-        self.entered.set()
-        await self.gate.wait()
-        return await super().complete(prompt, model=model, params=params, **kw)
+from .support import SECRET, Token, bearer, started
 
 
 @pytest.fixture(autouse=True)
@@ -85,18 +66,29 @@ async def globex(local: LocalClient) -> ClientRecord:
     return await local.add_client("globex")
 
 
-@contextlib.asynccontextmanager
-async def started(app: FastAPI) -> AsyncIterator[FastAPI]:
-    async with app.router.lifespan_context(app):
-        yield app
-
-
 @pytest.fixture
 async def app(settings: Settings, local: LocalClient) -> AsyncIterator[FastAPI]:
     application = create_app(settings, local, workers_in_process=2, worker_poll=0.05,
                              watch_interval=0.02)  # fmt: skip
     async with started(application):
         yield application
+
+
+@pytest.fixture
+def token() -> Token:
+    def make(clients: list[uuid.UUID] | None = None, **kw: Any) -> str:
+        return create_token(SECRET, clients=clients, **kw)
+
+    return make
+
+
+@pytest.fixture
+async def http(app: FastAPI, token: Token) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin caller (every client) over the ASGI transport."""
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 headers=bearer(token(admin=True))) as client:  # fmt: skip
+        yield client
 
 
 @pytest.fixture
@@ -112,32 +104,6 @@ async def idle_http(settings: Settings, local: LocalClient, token: Token,
             yield client
 
 
-Token = Callable[..., str]
-
-
-@pytest.fixture
-def token() -> Token:
-    """``token(clients=[id, ...] | None, admin=False, ttl_seconds=..., now=...)``."""
-
-    def make(clients: list[uuid.UUID] | None = None, **kw: Any) -> str:
-        return create_token(SECRET, clients=clients, **kw)
-
-    return make
-
-
-def bearer(value: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {value}"}
-
-
-@pytest.fixture
-async def http(app: FastAPI, token: Token) -> AsyncIterator[httpx.AsyncClient]:
-    """An admin caller (every client) over the ASGI transport."""
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                 headers=bearer(token(admin=True))) as client:  # fmt: skip
-        yield client
-
-
 @pytest.fixture
 def caller(app: FastAPI) -> Callable[[str | None], httpx.AsyncClient]:
     """``caller(token)``: an httpx client with that token (None: no Authorization header)."""
@@ -148,38 +114,3 @@ def caller(app: FastAPI) -> Callable[[str | None], httpx.AsyncClient]:
                                  base_url="http://testserver", headers=headers)  # fmt: skip
 
     return make
-
-
-async def poll_status(http: httpx.AsyncClient, job_id: str, until: str = "completed",
-                      ) -> dict[str, Any]:  # fmt: skip
-    """GET /status until the job reaches a final status (at most ~5 s)."""
-    for _ in range(500):
-        body: dict[str, Any] = (await http.get(f"/status/{job_id}")).json()
-        if body["status"] in ("completed", "failed", "cancelled"):
-            assert body["status"] == until, body
-            return body
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
-@contextlib.asynccontextmanager
-async def uvicorn_server(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` with a real uvicorn on 127.0.0.1 (a free port) in this event loop."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                            access_log=False, lifespan="on")  # fmt: skip
-    server = uvicorn.Server(config)
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise AssertionError("uvicorn did not start")
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task

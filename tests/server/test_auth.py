@@ -21,7 +21,8 @@ from contentgen.models import PromptRequest
 from contentgen.server.app import create_app
 from contentgen.server.security import TokenVerifier, create_token, parse_ttl
 from contentgen.settings import Settings
-from tests.server.conftest import SECRET, TOPIC, Token, poll_status
+
+from .support import SECRET, TOPIC, Token, poll_status
 
 Caller = Callable[[str | None], httpx.AsyncClient]
 
@@ -221,7 +222,7 @@ def test_the_app_refuses_a_missing_or_short_secret(
 async def test_without_auth_every_caller_is_an_admin(
     settings: Settings, local: LocalClient, acme: ClientRecord
 ) -> None:
-    from tests.server.conftest import started
+    from .support import started
 
     application = create_app(settings, local, auth=False, workers_in_process=0)
     async with started(application):

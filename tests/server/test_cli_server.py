@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from contentgen.cli.app import app
 from contentgen.testing import FakeOpenAIServer, run_in_thread
-from tests.server.conftest import SECRET
+
+from .support import SECRET
 
 TOPIC = "Solar energy benefits for small offices"
 

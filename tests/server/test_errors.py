@@ -12,7 +12,8 @@ import pytest
 
 from contentgen.models import Client as ClientRecord
 from contentgen.server.errors import MAX_BODY_BYTES
-from tests.server.conftest import TOPIC
+
+from .support import TOPIC
 
 
 def _ok(**extra: Any) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from contentgen.client.local import LocalClient
 from contentgen.models import Client as ClientRecord
 from contentgen.server.app import create_app
 from contentgen.settings import Settings
-from tests.server.conftest import TOPIC, GatedLLM, Token, bearer, poll_status, uvicorn_server
+
+from .support import TOPIC, GatedLLM, Token, bearer, poll_status, uvicorn_server
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from contentgen.client.local import LocalClient
 from contentgen.llm.fake import FakeLLM
 from contentgen.models import Client as ClientRecord
 from contentgen.models import ContentRequest, Job, JobStatus
-from tests.server.conftest import TOPIC, poll_status
+
+from .support import TOPIC, poll_status
 
 REFERENCE_STATUS_KEYS = {"job_id", "status", "created_at", "updated_at"}
 RESULT_METADATA_KEYS = {

@@ -9,7 +9,8 @@ from contentgen.client.local import LocalClient
 from contentgen.errors import ProviderError
 from contentgen.llm.fake import FakeLLM
 from contentgen.models import Client as ClientRecord
-from tests.server.conftest import TOPIC, poll_status
+
+from .support import TOPIC, poll_status
 
 
 async def test_health_and_readiness(http: httpx.AsyncClient) -> None:

@@ -11,7 +11,8 @@ import httpx
 
 from contentgen.client.local import LocalClient
 from contentgen.models import Client as ClientRecord
-from tests.server.conftest import TOPIC
+
+from .support import TOPIC
 
 
 async def _prompt_when_done(http: httpx.AsyncClient, job_id: str) -> dict[str, Any]:

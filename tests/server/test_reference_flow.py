@@ -20,7 +20,8 @@ from contentgen.client.local import LocalClient
 from contentgen.server.app import create_app
 from contentgen.settings import Settings
 from contentgen.testing import FakeOpenAIServer
-from tests.server.conftest import uvicorn_server
+
+from .support import uvicorn_server
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from contentgen.server.app import create_app
 from contentgen.server.security import create_token
 from contentgen.settings import Settings
 from contentgen.storage import MemoryStorage
-from tests.server.conftest import SECRET, TOPIC
+
+from .support import SECRET, TOPIC
 
 MAX_EXAMPLES = 15
 

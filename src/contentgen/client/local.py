@@ -341,7 +341,8 @@ class LocalClient(SetupApi):
 
     async def generate_prompt(self, request: PromptRequest) -> uuid.UUID:
         """Queue a prompt job (the reference's ``POST /generate-prompt``); returns its id."""
-        await self.resolve_client(request.client_id)  # exists and in scope
+        if not self.in_scope(request.client_id):
+            raise ClientNotFound(str(request.client_id))
         return await self.instructions.generate_prompt(request)
 
     async def get_prompt(self, job_id: uuid.UUID | str) -> PromptJob:
