@@ -202,3 +202,31 @@ async def test_retry_of_a_completed_job_is_409(
     assert response.status_code == 409
     assert response.json()["error"]
     assert (await http.get(f"/status/{job_id}")).json()["status"] == JobStatus.COMPLETED
+
+
+async def test_completed_status_bodies_come_from_memory_within_scope(
+    http: httpx.AsyncClient, local: LocalClient, acme: ClientRecord, globex: ClientRecord,
+    caller: Any, token: Any,
+) -> None:  # fmt: skip
+    """(Jobs in other statuses are read every time: every poll in test_generate_... above.)"""
+    job_id = (await http.post("/generate", json=body())).json()["job_id"]
+    first = await poll_status(http, job_id)
+    reads = 0
+    original = local.storage.get_job
+
+    async def counting(job: uuid.UUID) -> Job | None:
+        nonlocal reads
+        reads += 1
+        return await original(job)
+
+    local.storage.get_job = counting  # type: ignore[method-assign]
+    try:
+        again = await http.get(f"/status/{job_id}")
+        assert again.status_code == 200 and again.json() == first
+        assert reads == 0  # a completed job never changes: no database read
+        async with caller(token([globex.id])) as other:
+            hidden = await other.get(f"/status/{job_id}")
+        assert hidden.status_code == 404 and hidden.json() == {"error": "Job not found"}
+        assert reads == 1  # out of scope: answered like a missing job, from storage
+    finally:
+        local.storage.get_job = original  # type: ignore[method-assign]

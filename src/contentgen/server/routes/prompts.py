@@ -33,5 +33,5 @@ async def generate_prompt(body: GeneratePromptBody, cg: Cg) -> JSONResponse:
     responses={200: {"model": PromptBody}, **errors(401, 404)},
 )
 async def get_prompt(job_id: str, cg: Cg) -> JSONResponse:
-    job = await cg.get_prompt(await prompt_job_uuid(job_id))
+    job = await cg.get_prompt(prompt_job_uuid(job_id))
     return JSONResponse(prompt_body(job))
