@@ -10,9 +10,13 @@ from .conftest import WAIT, Site
 
 
 def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = WAIT) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+    # a page that reloads (e.g. after its token expired) makes found elements stale
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                         ignored_exceptions=ignored).until(condition)  # fmt: skip
 
 
 def js(driver: Any, script: str, *args: Any) -> Any:

@@ -46,7 +46,7 @@ class StrategyHistory(BaseModel):
 async def piece_html(job_id: str, cg: Cg) -> JSONResponse:
     """The Markdown of the piece rendered to HTML (CommonMark and tables), then sanitised:
     model output is untrusted. A job without a result yet is 409."""
-    job = await cg.status(await job_uuid(job_id))
+    job = await cg.status(job_uuid(job_id))
     if job.result is None:
         raise Conflict(
             f"job {job.id} has no content ({job.status.value})", status=job.status.value
