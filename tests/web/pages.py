@@ -40,7 +40,10 @@ def open_page(driver: Any, site: Site, path: str, token: str) -> None:
     driver.get(site.url + path)
     token_input = wait(driver, lambda d: _shown(d, "token") or (ready(d) and "signed-in"))
     if token_input == "signed-in":
-        return
+        if js(driver, "return sessionStorage.getItem('contentgen.token')") == token:
+            return
+        by_id(driver, "sign-out").click()  # signed in with another token in this tab
+        token_input = wait(driver, lambda d: _shown(d, "token"))
     token_input.send_keys(token, Keys.ENTER)
     wait(driver, ready)
 

@@ -25,6 +25,7 @@ from .pages import (
     record_statuses,
     row_ids,
     row_status,
+    select,
     wait,
 )
 
@@ -201,6 +202,17 @@ def test_a_token_for_one_client_sees_none_of_another_clients_jobs(driver: Any,
                 "client_id": name}).json()["job_id"]  # fmt: skip
     for job_id in ids.values():
         site.wait_status(admin, job_id, {"completed"})
+
+    # an admin sees both, newest first, and can filter by client and status
+    open_page(driver, site, "/", admin)
+    wait(driver, lambda d: row_ids(d) == [ids["globex"], ids["acme"]])
+    select(driver, "filter-client", str(site.clients["acme"]))
+    wait(driver, lambda d: row_ids(d) == [ids["acme"]])
+    assert f"client={site.clients['acme']}" in driver.current_url
+    select(driver, "filter-status", "failed")
+    wait(driver, lambda d: row_ids(d) == [] and by_id(d, "jobs-empty").is_displayed())
+    select(driver, "filter-status", "completed")
+    wait(driver, lambda d: row_ids(d) == [ids["acme"]])
 
     token = site.token("globex")
     open_page(driver, site, "/", token)
