@@ -311,11 +311,41 @@ class PromptJob(_Model):
 
 
 class JobFilter(_Model):
+    """Which jobs ``list_jobs`` returns, newest first, ``limit`` per page.
+
+    ``cursor`` is the ``next_cursor`` of the previous page (opaque; valid on the backend that
+    made it)."""
+
     client_id: uuid.UUID | None = None
     status: JobStatus | None = None
     strategy_version: int | None = None
     template_version: str | None = None
     limit: int = 20
+    cursor: str | None = None
+
+
+class JobPage(_Model):
+    """One page of ``list_jobs``: ``next_cursor`` is None on the last page."""
+
+    jobs: list[Job]
+    next_cursor: str | None = None
+
+
+class JobAttempt(_Model):
+    """One claim of a job by a runner: who held it and how it ended.
+
+    ``outcome`` is None while the attempt runs, then one of ``completed``, ``failed``,
+    ``cancelled`` (finished by the runner or cancelled under it), ``released`` (handed back;
+    not counted), ``lost`` (the lease expired and the job was claimed again or failed)."""
+
+    job_id: uuid.UUID
+    token: int
+    attempt: int
+    holder: str
+    claimed_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    error: str | None = None
 
 
 def invalid_input_from(exc: Any) -> Any:

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     rpm_limits: dict[str, int] = Field(
         default_factory=dict, description="model -> requests per minute"
     )
+    lease_seconds: float = Field(
+        30.0, gt=0, description="seconds a job's lease lasts; runners heartbeat every third"
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=100, description="claims of a job whose runner vanished before it fails"
+    )
     strategy_cache_ttl: int = Field(300, ge=0, description="seconds")
     prompt_cache_ttl: int = Field(3600, ge=0, description="seconds")
     local_max_tokens: int = Field(320, ge=16, description="max new tokens per local call")

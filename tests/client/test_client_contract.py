@@ -20,6 +20,7 @@ from contentgen.client.local import LocalClient
 from contentgen.client.remote import RemoteClient
 from contentgen.errors import (
     ClientNotFound,
+    Conflict,
     InvalidInput,
     JobFailed,
     JobNotFound,
@@ -121,6 +122,23 @@ class ClientContract:
         done = await cg.jobs(status=JobStatus.COMPLETED, limit=100)
         assert len(done) == 6
 
+    async def test_cancel_and_retry(self, cg: ContentClient, world: World) -> None:
+        done = await cg.generate(topic=TOPIC, client="acme", timeout=10)
+        with pytest.raises(Conflict):
+            await cg.cancel(done.id)
+        with pytest.raises(Conflict):
+            await cg.retry(done.id)
+        world.llm.enqueue(*[ProviderError("boom", provider="openai", model="x")] * 10)
+        with pytest.raises(JobFailed) as caught:
+            await cg.generate(topic=TOPIC, client="acme", timeout=10)
+        world.llm._queue.clear()  # the model works again
+        retried = await cg.retry(caught.value.job_id)
+        assert retried.status is JobStatus.PENDING and retried.error is None
+        again = await cg.wait(retried.id, timeout=10)
+        assert again.status is JobStatus.COMPLETED
+        with pytest.raises(JobNotFound):
+            await cg.cancel(uuid.uuid4())
+
     async def test_prompts(self, cg: ContentClient, world: World) -> None:
         built = await cg.prompt("acme", topic=TOPIC, keywords=["solar"])
         assert TOPIC in built.prompt
@@ -175,6 +193,31 @@ class ClientContract:
             await acme_only.get_prompt(prompt_job)
         with pytest.raises(ClientNotFound):
             await acme_only.effective_setup("globex")
+        with pytest.raises(JobNotFound):
+            await acme_only.cancel(theirs)
+
+
+async def test_a_view_of_several_clients_pages_through_all_their_jobs(world: World) -> None:
+    """A scope of several clients (not one, not all) merges its clients' pages."""
+    local = world.local
+    local.run_submitted = False  # jobs stay pending: only listing here
+    initech = await local.add_client("initech")
+    made = []
+    for i in range(7):
+        for client in ("acme", "globex", "initech"):
+            made.append((client, await local.submit(topic=f"{TOPIC} {i}", client=client)))
+    view = local.scoped(frozenset({world.acme.id, initech.id}))
+    expected = [job_id for client, job_id in reversed(made) if client != "globex"]
+    seen: list[uuid.UUID] = []
+    cursor = None
+    for _ in range(20):
+        page = await view.jobs_page(JobFilter(limit=3), cursor=cursor)
+        seen += [j.id for j in page.jobs]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == expected
+    assert [j.id for j in await view.jobs(limit=100)] == expected
 
 
 class TestLocalClient(ClientContract):

@@ -141,7 +141,9 @@ async def test_jobs_filters_by_status(
 ) -> None:
     http = idle_http
     ours = await _jobs_for(local, acme, 2)
-    await local.run_job(ours[0])
+    (first,) = await local.claim_jobs(1)  # the oldest
+    assert first.job.id == ours[0].id
+    await local.run_claimed(first)
     pending = (await http.get("/jobs", params={"status": "pending"})).json()["jobs"]
     assert [j["job_id"] for j in pending] == [str(ours[1].id)]
     done = (await http.get("/jobs", params={"status": "completed"})).json()["jobs"]
@@ -189,7 +191,8 @@ async def test_cancel_a_pending_job_then_retry_it(
 
     retried = await http.post(f"/jobs/{job.id}/retry")
     assert retried.status_code == 200 and retried.json()["status"] == "pending"
-    await local.run_job(await local.status(job.id))
+    (again,) = await local.claim_jobs(1)
+    await local.run_claimed(again)
     await poll_status(http, str(job.id))
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for the storage tests: every backend, opened on its own data."""
+"""Fixtures for the storage tests: every registered backend (``backends.py``), each test on a
+database of its own."""
 
 from __future__ import annotations
 
@@ -8,27 +9,28 @@ from pathlib import Path
 import pytest
 
 from contentgen.models import Client
-from contentgen.storage import MemoryStorage, SqliteStorage, Storage
+from contentgen.storage import SqliteStorage, Storage
 
-BACKENDS = ["memory", "sqlite"]
+from .backends import BACKENDS, Database, backend_params
 
 StorageFactory = Callable[[], Storage]
 
 
-@pytest.fixture(params=BACKENDS)
-def make_storage(request: pytest.FixtureRequest, tmp_path: Path) -> StorageFactory:
-    """Builds an unopened backend; every sqlite one built by a test shares the same file."""
-    path = tmp_path / "data" / "contentgen.db"
-
-    def make() -> Storage:
-        return MemoryStorage() if request.param == "memory" else SqliteStorage(path)
-
-    return make
+@pytest.fixture(params=backend_params())
+async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    async with BACKENDS[request.param].factory(request) as database:
+        yield database
 
 
 @pytest.fixture
-async def storage(make_storage: StorageFactory) -> AsyncIterator[Storage]:
-    async with make_storage() as opened:
+def make_storage(db: Database) -> StorageFactory:
+    """Builds an unopened backend; every one built by a test is on the same data."""
+    return db.make
+
+
+@pytest.fixture
+async def storage(db: Database) -> AsyncIterator[Storage]:
+    async with db.make() as opened:
         yield opened
 
 

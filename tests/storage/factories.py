@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from contentgen.models import (
     ContentRequest,
     ContentResult,
     ContentType,
     Job,
+    JobStatus,
     LlmUsage,
     PromptRequest,
     ResultMetadata,
     TokenUsage,
 )
+from contentgen.storage import Storage
+from contentgen.storage.base import ClaimedJob
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def request_for(client_id: uuid.UUID, topic: str = "Spring gardening tips") -> ContentRequest:
@@ -64,3 +72,19 @@ def prompt_request_for(client_id: uuid.UUID) -> PromptRequest:
     return PromptRequest(
         topic="Local plumbing guide", content_type=ContentType.LOCAL, client_id=client_id
     )
+
+
+async def claim(storage: Storage, job: Job, holder: str = "test:1:a", **kw: Any) -> ClaimedJob:
+    """Claim this one job (it must be claimable)."""
+    args: dict[str, Any] = {"limit": 1, "lease_seconds": 60, "max_attempts": 3, **kw}
+    claimed = await storage.claim_jobs(holder, job_id=job.id, **args)
+    assert len(claimed) == 1, f"job {job.id} was not claimable"
+    return claimed[0]
+
+
+async def finish(
+    storage: Storage, claimed: ClaimedJob, usage: Sequence[LlmUsage] = (), **kw: Any
+) -> Job | None:
+    """Complete a claimed job with ``make_result()`` (or what ``kw`` says)."""
+    args: dict[str, Any] = {"status": JobStatus.COMPLETED, "result": make_result(), **kw}
+    return await storage.finish_job(claimed.lease, usage=usage, **args)

@@ -22,6 +22,7 @@ from contentgen.models import (
     ContentGuidelines,
     ContentPreference,
     ContentType,
+    JobStatus,
     PromptJob,
     SeoFocus,
     SeoRule,
@@ -30,14 +31,10 @@ from contentgen.models import (
 from contentgen.storage import Storage
 
 from .conftest import StorageFactory
-from .factories import make_job, make_usage, prompt_request_for
+from .factories import claim, finish, make_job, make_usage, prompt_request_for
 
 
 # lifecycle --------------------------------------------------------------------------------------
-async def test_satisfies_the_protocol(storage: Storage) -> None:
-    assert isinstance(storage, Storage)
-
-
 async def test_operations_need_open(make_storage: StorageFactory) -> None:
     unopened = make_storage()
     with pytest.raises(StorageError, match="not open"):
@@ -131,7 +128,9 @@ async def test_delete_client_removes_everything_it_owns(storage: Storage, client
         await storage.add_template(owner.id, ContentType.BLOG, "Write {{ topic }}")
         await storage.save_prompt_job(PromptJob(params=prompt_request_for(owner.id)))
         job = await storage.create_job(make_job(owner.id))
-        await storage.fail_job(job.id, "boom", [make_usage(job)])
+        await finish(storage, await claim(storage, job), [make_usage(job)],
+                     status=JobStatus.FAILED, result=None, error="boom")  # fmt: skip
+        await claim(storage, await storage.create_job(make_job(owner.id)))  # a live lease
         jobs[owner.id] = job
 
     await storage.delete_client(client.id)
@@ -146,14 +145,16 @@ async def test_delete_client_removes_everything_it_owns(storage: Storage, client
     assert await storage.count_jobs(client.id) == 0
     assert await storage.get_job(jobs[client.id].id) is None
     assert await storage.list_usage(jobs[client.id].id) == []
+    assert await storage.job_attempts(jobs[client.id].id) == []
     # the other client is untouched, and the name is free again
     assert len(await storage.list_strategies(other.id)) == 1
     assert len(await storage.strategy_history(other.id)) == 1
     assert len(await storage.list_seo_rules(other.id)) == 1
     assert len(await storage.list_preferences(other.id)) == 1
     assert len(await storage.list_templates(other.id)) == 1
-    assert await storage.count_jobs(other.id) == 1
+    assert await storage.count_jobs(other.id) == 2
     assert len(await storage.list_usage(jobs[other.id].id)) == 1
+    assert len(await storage.job_attempts(jobs[other.id].id)) == 1
     await storage.add_client(Client(name="acme"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,10 @@ import pytest
 from contentgen.errors import StorageError
 from contentgen.models import Client, JobFilter, JobStatus, StrategyConfig
 from contentgen.storage import SqliteStorage
+from contentgen.storage import _rows as rows
 from contentgen.storage._migrate import Migration, load_migrations, migrate
 
-from .factories import make_job, make_result, make_usage
+from .factories import T0, claim, finish, make_job, make_usage
 
 
 def _db(path: Path) -> sqlite3.Connection:
@@ -123,25 +124,26 @@ async def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
         await SqliteStorage(blocker / "contentgen.db").open()
 
 
-async def test_complete_job_rolls_back_on_a_database_error(sqlite_storage: SqliteStorage) -> None:
+async def test_finish_rolls_back_on_a_database_error(sqlite_storage: SqliteStorage) -> None:
     """A usage row that a constraint refuses part-way: neither result nor usage is written."""
     client = await sqlite_storage.add_client(Client(name="Acme"))
-    job = await sqlite_storage.create_job(make_job(client.id))
-    assert await sqlite_storage.start_job(job.id, 1, "v1")
-    before = await sqlite_storage.get_job(job.id)
+    running = await claim(sqlite_storage, await sqlite_storage.create_job(make_job(client.id)))
+    before = await sqlite_storage.get_job(running.job.id)
     _query(
         sqlite_storage.path,
         "CREATE TRIGGER refuse_boom BEFORE INSERT ON llm_usage WHEN NEW.provider = 'boom' "
         "BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
     )
-    usage = [make_usage(job), make_usage(job, provider="boom")]
+    usage = [make_usage(running.job), make_usage(running.job, provider="boom")]
     with pytest.raises(StorageError, match="boom refused"):
-        await sqlite_storage.complete_job(job.id, make_result(), usage)
-    assert await sqlite_storage.get_job(job.id) == before
-    assert await sqlite_storage.list_usage(job.id) == []
+        await finish(sqlite_storage, running, usage)
+    assert await sqlite_storage.get_job(running.job.id) == before
+    assert await sqlite_storage.list_usage(running.job.id) == []
+    attempts = await sqlite_storage.job_attempts(running.job.id)
+    assert [a.outcome for a in attempts] == [None]
     # and the connection is usable afterwards, outside any transaction
-    done = await sqlite_storage.complete_job(job.id, make_result(), usage[:1])
-    assert done.status is JobStatus.COMPLETED
+    done = await finish(sqlite_storage, running, usage[:1])
+    assert done is not None and done.status is JobStatus.COMPLETED
 
 
 async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
@@ -149,8 +151,7 @@ async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
 
     async def run(i: int) -> None:
         job = await sqlite_storage.create_job(make_job(clients[i % 5].id))
-        assert await sqlite_storage.start_job(job.id, 1, None)
-        await sqlite_storage.complete_job(job.id, make_result(), [make_usage(job)])
+        assert await finish(sqlite_storage, await claim(sqlite_storage, job), [make_usage(job)])
 
     async def versions(client: Client) -> None:
         for _ in range(5):
@@ -158,7 +159,7 @@ async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
 
     await asyncio.gather(*(run(i) for i in range(200)), *(versions(c) for c in clients))
     done = await sqlite_storage.list_jobs(JobFilter(status=JobStatus.COMPLETED, limit=1000))
-    assert len(done) == 200
+    assert len(done.jobs) == 200
     for client in clients:
         assert await sqlite_storage.count_jobs(client.id) == 40
         listed = await sqlite_storage.list_strategies(client.id)
@@ -166,27 +167,24 @@ async def test_concurrent_callers(sqlite_storage: SqliteStorage) -> None:
         assert [s.active for s in listed] == [False] * 4 + [True]
 
 
-async def test_two_storages_on_one_file(tmp_path: Path) -> None:
-    path = tmp_path / "contentgen.db"
-    async with SqliteStorage(path) as a, SqliteStorage(path) as b:
-        client = await a.add_client(Client(name="Acme"))
-        job = await a.create_job(make_job(client.id))
-        results = await asyncio.gather(*(s.start_job(job.id, 1, None) for s in (a, b) * 5))
-        assert sorted(results) == [False] * 9 + [True]
-
-
-async def test_job_throughput(sqlite_storage: SqliteStorage) -> None:
-    """The batch runner needs >= 500 jobs/s (create + start + complete); keep a wide margin."""
-    client = await sqlite_storage.add_client(Client(name="Acme"))
-    jobs = [make_job(client.id) for _ in range(300)]
-    started = time.perf_counter()
-
-    async def run(i: int) -> None:
-        job = jobs[i]
-        await sqlite_storage.create_job(job)
-        await sqlite_storage.start_job(job.id, 1, None)
-        await sqlite_storage.complete_job(job.id, make_result(), [make_usage(job)])
-
-    await asyncio.gather(*(run(i) for i in range(len(jobs))))
-    elapsed = time.perf_counter() - started
-    assert len(jobs) / elapsed > 250, f"{len(jobs) / elapsed:.0f} jobs/s"
+async def test_in_progress_jobs_of_an_older_version_are_claimable(tmp_path: Path) -> None:
+    """A database from before leases: its in_progress jobs had no owner; they are reclaimed."""
+    path = tmp_path / "old.db"
+    conn = _db(path)
+    migrate(conn, load_migrations()[:2])
+    client = Client(name="Acme")
+    conn.execute("INSERT INTO clients VALUES (?, ?, ?, NULL, ?)",
+                 (str(client.id), "Acme", "acme", "2024-01-01T00:00:00.000000+00:00"))  # fmt: skip
+    jobs = [make_job(client.id, created_at=T0 - timedelta(seconds=i)) for i in range(3)]
+    for job, status in zip(jobs, ["in_progress", "pending", "completed"], strict=True):
+        params = list(rows.job_params(job))
+        params[2] = status
+        conn.execute(f"INSERT INTO jobs ({rows.JOB_COLS}) VALUES ({', '.join('?' * 11)})", params)
+    conn.close()
+    async with SqliteStorage(path) as storage:
+        page = await storage.list_jobs(JobFilter())
+        assert [j.id for j in page.jobs] == [jobs[0].id, jobs[1].id, jobs[2].id]
+        claimed = await storage.claim_jobs("new:1:a", limit=5, lease_seconds=60, max_attempts=3)
+    # the backfilled seq keeps the old order (created_at, then insertion)
+    assert [c.job.id for c in claimed] == [jobs[1].id, jobs[0].id]
+    assert [c.lease.attempt for c in claimed] == [1, 1]

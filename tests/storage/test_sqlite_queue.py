@@ -26,7 +26,7 @@ async def test_concurrent_operations_each_get_their_own_result(tmp_path: Path) -
             *(storage.create_job(j) for j in jobs[25:]),
             return_exceptions=True,
         )
-        stored = await storage.list_jobs(JobFilter(limit=100))
+        stored = (await storage.list_jobs(JobFilter(limit=100))).jobs
     assert isinstance(results[25], ClientNotFound)
     assert [r.id for r in results if not isinstance(r, BaseException)] == [j.id for j in jobs]
     assert {j.id for j in stored} == {j.id for j in jobs}

@@ -28,6 +28,7 @@ from contentgen.models import (
     ContentRequest,
     Job,
     JobFilter,
+    JobPage,
     PromptJob,
     PromptMetadata,
     PromptRequest,
@@ -59,14 +60,6 @@ class BuiltPromptView:
 
     prompt: str
     metadata: PromptMetadata
-
-
-@dataclass(frozen=True)
-class JobPage:
-    """One page of a job listing, newest first; ``next_cursor`` fetches the next page."""
-
-    jobs: list[Job]
-    next_cursor: str | None = None
 
 
 @runtime_checkable

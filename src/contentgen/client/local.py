@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import Any, Self
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 
 from contentgen.cache.base import Cache
 from contentgen.cache.factory import open_cache
-from contentgen.client.base import JobPage, decode_cursor, encode_cursor
+from contentgen.client.base import decode_cursor, encode_cursor
 from contentgen.client.setup_api import SetupApi
 from contentgen.errors import (
     ClientNotFound,
@@ -45,6 +46,7 @@ from contentgen.models import (
     ContentRequest,
     Job,
     JobFilter,
+    JobPage,
     JobStatus,
     PromptJob,
     PromptRequest,
@@ -54,7 +56,7 @@ from contentgen.production.batch import BatchEngine, BatchOutcome
 from contentgen.production.pipeline import Pipeline
 from contentgen.production.runner import JobRunner
 from contentgen.settings import Settings
-from contentgen.storage.base import Storage
+from contentgen.storage.base import ClaimedJob, Storage
 from contentgen.storage.factory import open_storage
 
 log = get_logger()
@@ -235,10 +237,17 @@ class LocalClient(SetupApi):
         self.llms.check_available(choice.model)
         return choice.model
 
-    async def run_job(self, job: Job) -> Job:
-        """Run a pending job here and now (a worker's step); returns it finished, or as
-        someone else left it when it was not pending any more."""
-        return await self.pipeline.run(job)
+    async def claim_jobs(self, limit: int) -> list[ClaimedJob]:
+        """Claim up to ``limit`` runnable jobs (pending, or in progress under an expired
+        lease), oldest first, for this process (a worker's step)."""
+        return await self.storage.claim_jobs(
+            self.pipeline.holder, limit=limit, lease_seconds=self.settings.lease_seconds,
+            max_attempts=self.settings.max_attempts,
+        )  # fmt: skip
+
+    async def run_claimed(self, claimed: ClaimedJob) -> Job:
+        """Run a claimed job to its end under its lease (heartbeats, fencing)."""
+        return await self.pipeline.run_claimed(claimed)
 
     async def jobs(self, filt: JobFilter | None = None, **fields: Any) -> list[Job]:
         """Recent jobs, newest first (``filt.limit`` of them)."""
@@ -247,43 +256,74 @@ class LocalClient(SetupApi):
     async def jobs_page(
         self, filt: JobFilter | None = None, *, cursor: str | None = None
     ) -> JobPage:
-        """One page of jobs, newest first; ``cursor`` is a page's ``next_cursor``."""
+        """One page of jobs, newest first; ``cursor`` is a page's ``next_cursor``.
+
+        A view scoped to several clients lists each client's jobs and merges them: its cursor
+        holds one storage cursor per client."""
         filt = filt or JobFilter()
-        offset = 0
-        if cursor is not None:
-            offset = decode_cursor(cursor).get("o", 0)
-            if not isinstance(offset, int) or offset < 0:
-                raise InvalidInput("cursor: not a cursor this server gave out", field="cursor")
         if filt.client_id is not None:
             if not self.in_scope(filt.client_id):
                 raise ClientNotFound(str(filt.client_id))
-            clients: list[uuid.UUID | None] = [filt.client_id]
-        elif self.scope is None:
-            clients = [None]
-        else:
-            clients = [*sorted(self.scope)]
-        want = offset + filt.limit + 1
-        found: list[Job] = []
+            return await self._storage_page(filt, cursor)
+        if self.scope is None:
+            return await self._storage_page(filt, cursor)
+        if len(self.scope) == 1:
+            (only,) = self.scope
+            return await self._storage_page(filt.model_copy(update={"client_id": only}), cursor)
+        return await self._merged_page(filt, sorted(self.scope), cursor)
+
+    async def _storage_page(self, filt: JobFilter, cursor: str | None) -> JobPage:
+        try:
+            return await self.storage.list_jobs(filt.model_copy(update={"cursor": cursor}))
+        except (ValueError, InvalidInput) as exc:
+            raise InvalidInput("cursor: not a cursor this server gave out",
+                               field="cursor") from exc  # fmt: skip
+
+    async def _merged_page(
+        self, filt: JobFilter, clients: list[uuid.UUID], cursor: str | None
+    ) -> JobPage:
+        # state per client: "" = from its newest job, a storage cursor, or None = all listed
+        state: dict[str, Any] = {str(c): "" for c in clients}
+        if cursor is not None:
+            given = decode_cursor(cursor)
+            if not all(v is None or isinstance(v, str) for v in given.values()):
+                raise InvalidInput("cursor: not a cursor this server gave out", field="cursor")
+            state = {str(c): given.get(str(c)) for c in clients}
+        pages: dict[uuid.UUID, tuple[str, JobPage]] = {}
         for client_id in clients:
-            found += await self.storage.list_jobs(
-                filt.model_copy(update={"client_id": client_id, "limit": want})
-            )
-        found.sort(key=lambda j: j.created_at, reverse=True)
-        page = found[offset : offset + filt.limit]
-        more = len(found) > offset + filt.limit
-        return JobPage(page, encode_cursor({"o": offset + len(page)}) if more else None)
+            at = state[str(client_id)]
+            if at is not None:
+                one = filt.model_copy(update={"client_id": client_id})
+                pages[client_id] = (at, await self._storage_page(one, at or None))
+        merged = sorted(((c, j) for c, (_at, page) in pages.items() for j in page.jobs),
+                        key=lambda pair: pair[1].created_at, reverse=True)  # fmt: skip
+        taken = merged[: filt.limit]
+        counts = Counter(c for c, _j in taken)
+        after: dict[str, str | None] = {}
+        for client_id, (at, page) in pages.items():
+            n = counts[client_id]
+            if n == len(page.jobs):
+                after[str(client_id)] = page.next_cursor
+            elif n == 0:
+                after[str(client_id)] = at
+            else:  # part of its page was taken: where exactly n jobs from `at` end
+                cut = filt.model_copy(update={"client_id": client_id, "limit": n})
+                after[str(client_id)] = (await self._storage_page(cut, at or None)).next_cursor
+        more = any(v is not None for v in after.values())
+        return JobPage(jobs=[j for _c, j in taken],
+                       next_cursor=encode_cursor(after) if more else None)  # fmt: skip
 
     async def cancel(self, job_id: uuid.UUID | str) -> Job:
         """pending or in_progress -> cancelled (a runner holding it is fenced off);
         ``Conflict`` for a finished job."""
         job = await self.status(job_id)
-        return await self._job_op("cancel_job", job.id)
+        return await self.storage.cancel_job(job.id)
 
     async def retry(self, job_id: uuid.UUID | str) -> Job:
         """A failed or cancelled job runs again as a new attempt (its history is kept);
         ``Conflict`` for a completed one."""
         job = await self.status(job_id)
-        retried = await self._job_op("retry_job", job.id)
+        retried = await self.storage.retry_job(job.id)
         if self.run_submitted:
             self.runner.schedule(retried)
         return retried
@@ -313,17 +353,6 @@ class LocalClient(SetupApi):
         async with aclosing(outcomes):
             async for outcome in outcomes:
                 yield outcome
-
-    async def _job_op(self, name: str, job_id: uuid.UUID) -> Job:
-        # TODO(storage merge): call self.storage.cancel_job / retry_job directly once the
-        # JobStore of PLAN.md ("Storage") is merged.
-        op = getattr(self.storage, name, None)
-        if op is None:
-            from contentgen.errors import ConfigurationError
-
-            raise ConfigurationError(f"this storage backend has no {name} yet")
-        job: Job = await op(job_id)
-        return job
 
     async def _in_scope_only(
         self, requests: AsyncIterator[tuple[int, ContentRequest]]

@@ -36,7 +36,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from contentgen.client.base import BuiltPromptView, ClientRef, JobPage
+from contentgen.client.base import BuiltPromptView, ClientRef
 from contentgen.errors import (
     AuthError,
     ClientNotFound,
@@ -58,6 +58,7 @@ from contentgen.models import (
     ContentRequest,
     Job,
     JobFilter,
+    JobPage,
     JobStatus,
     PromptJob,
     PromptRequest,
@@ -320,7 +321,8 @@ class RemoteClient:
         ref = str(filt.client_id)
         data = await self._call("GET", "/jobs", params=params,
                                 not_found=lambda: ClientNotFound(ref))  # fmt: skip
-        return JobPage([job_from_body(j) for j in data["jobs"]], data.get("next_cursor"))
+        return JobPage(jobs=[job_from_body(j) for j in data["jobs"]],
+                       next_cursor=data.get("next_cursor"))  # fmt: skip
 
     async def cancel(self, job_id: uuid.UUID | str) -> Job:
         job_uuid = _job_uuid(job_id)

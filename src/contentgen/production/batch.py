@@ -4,7 +4,8 @@ Requests stream in; at most ``concurrency`` model calls are in flight (and a few
 prepared ahead); outcomes stream out as jobs finish (not in input order). Each request's
 identity (``ContentRequest.identity()``) is stored on its job, so a resumed batch reuses
 completed jobs and never pays twice. A stop event ends intake: running jobs finish;
-cancelled ones are marked failed ("interrupted") for re-run.
+cancelled ones are marked failed ("interrupted") for re-run. Every job is created pending and
+claimed (leased) before its prompt is built, like any other job.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 
 from contentgen.errors import ContentgenError
-from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
+from contentgen.instructions.builder import InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.logs import get_logger
 from contentgen.models import ContentRequest, Job, JobStatus
 from contentgen.production.pipeline import Pipeline
-from contentgen.storage.base import Storage
+from contentgen.storage.base import ClaimedJob, Storage
 
 log = get_logger()
 INTERRUPTED = "interrupted before it finished; re-run the batch with --resume"
@@ -64,14 +65,6 @@ class BatchEngine:
             self._setups[client_id] = setup
         return setup
 
-    async def _prepare(self, job: Job) -> tuple[Job, BuiltPrompt | None]:
-        try:
-            setup = await self._setup(job.client_id)
-        except Exception as exc:  # storage failure: this row cannot run
-            error = f"{type(exc).__name__}: {exc}"
-            return job.model_copy(update={"status": JobStatus.FAILED, "error": error}), None
-        return await self.pipeline.prepare(job, setup)
-
     async def run(
         self,
         requests: AsyncIterable[tuple[int, ContentRequest]],
@@ -84,23 +77,29 @@ class BatchEngine:
             maxsize=self.concurrency * 4
         )
         # ``concurrency`` bounds model calls in flight. Jobs in flight may exceed it by a few
-        # (``prefetch``): the next jobs are created while calls run, so a finished call's slot
+        # (``prefetch``): the next jobs are claimed while calls run, so a finished call's slot
         # is taken at once, and storing/analysing results happens outside the call slots.
-        # A stop ends intake only: jobs already created (prepared ahead included) still run.
+        # A stop ends intake only: jobs already claimed still run.
         calls = asyncio.Semaphore(self.concurrency)
         slots = asyncio.Semaphore(self.concurrency + prefetch(self.concurrency))
-        running: dict[asyncio.Task[None], Job] = {}
-        creating: list[Job] = []
+        running: dict[asyncio.Task[None], ClaimedJob] = {}
+        unclaimed: list[Job] = []  # created, not claimed yet: a cancel must not lose them
 
-        async def run_one(index: int, job: Job, built: BuiltPrompt) -> None:
+        async def run_one(
+            index: int, claimed: ClaimedJob, setup: EffectiveSetup | BaseException
+        ) -> None:
             try:
-                done = await self.pipeline.write(job, built, call_slots=calls)
+                if isinstance(setup, BaseException):
+                    raise setup
+                done = await self.pipeline.run_claimed(
+                    claimed, setup, call_slots=calls, cache=False
+                )
             except asyncio.CancelledError:
-                done = await asyncio.shield(self.storage.fail_job(job.id, INTERRUPTED, []))
+                done = await asyncio.shield(self.pipeline.fail(claimed, INTERRUPTED))
                 await outcomes.put(BatchOutcome(index, done))
                 raise
             except Exception as exc:  # storage failure: the job cannot be trusted
-                done = await self.storage.fail_job(job.id, f"{type(exc).__name__}: {exc}", [])
+                done = await self.pipeline.fail(claimed, f"{type(exc).__name__}: {exc}")
             finally:
                 slots.release()
             await outcomes.put(BatchOutcome(index, done))
@@ -110,27 +109,33 @@ class BatchEngine:
                 if stop.is_set():
                     break
                 key = request.identity()
-                if resume:
-                    previous = await self.storage.find_job_by_key(key)
-                    if previous is not None and previous.status is JobStatus.COMPLETED:
-                        await outcomes.put(BatchOutcome(index, previous, reused=True))
-                        continue
-                    if previous is not None and not previous.status.finished:
-                        await self.storage.fail_job(previous.id, INTERRUPTED, [])
+                previous = await self.storage.find_job_by_key(key) if resume else None
+                if previous is not None and previous.status is JobStatus.COMPLETED:
+                    await outcomes.put(BatchOutcome(index, previous, reused=True))
+                    continue
                 await slots.acquire()
                 if stop.is_set():
                     slots.release()
                     break
-                job, built = await self._prepare(Job(params=request, request_key=key))
-                creating.append(job)  # known before the await, so a cancel cannot lose it
-                await self.storage.create_job(job)  # stored already started (or failed)
-                creating.clear()
-                if built is None:
+                claimed = None
+                if previous is not None and not previous.status.finished:
+                    claimed = await self.pipeline.claim(previous.id)  # an earlier run's job
+                if claimed is None:
+                    job = Job(params=request, request_key=key)
+                    unclaimed.append(job)  # known before the await
+                    await self.storage.create_job(job)
+                    claimed = await self.pipeline.claim(job.id)
+                    unclaimed.clear()
+                if claimed is None:  # cancelled under us meanwhile
                     slots.release()
-                    await outcomes.put(BatchOutcome(index, job))
                     continue
-                task = asyncio.create_task(run_one(index, job, built))
-                running[task] = job
+                setup: EffectiveSetup | BaseException
+                try:
+                    setup = await self._setup(request.client_id)
+                except Exception as exc:  # storage failure: this row cannot run
+                    setup = exc
+                task = asyncio.create_task(run_one(index, claimed, setup))
+                running[task] = claimed
                 task.add_done_callback(lambda t: running.pop(t, None))
             if running:
                 await asyncio.gather(*list(running), return_exceptions=True)
@@ -143,9 +148,11 @@ class BatchEngine:
                 for task in in_flight:
                     task.cancel()
                 await asyncio.gather(*in_flight, return_exceptions=True)
-                for job in [*in_flight.values(), *creating]:  # not started or half-created
+                for job in unclaimed:  # created but not claimed: fail it for --resume
                     with contextlib.suppress(ContentgenError):
-                        await self.storage.fail_job(job.id, INTERRUPTED, [])
+                        claimed = await self.pipeline.claim(job.id)
+                        if claimed is not None:
+                            await self.pipeline.fail(claimed, INTERRUPTED)
                 await outcomes.put(exc)
                 if isinstance(exc, asyncio.CancelledError):
                     raise

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
 
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
@@ -31,7 +33,7 @@ from contentgen.production.analysis import (
 from contentgen.production.ratelimit import BoundedLLM, RateLimits
 from contentgen.production.writer import write_piece
 from contentgen.settings import Settings
-from contentgen.storage.base import Storage
+from contentgen.storage.base import ClaimedJob, Lease, Storage, new_holder
 
 log = get_logger()
 
@@ -60,54 +62,81 @@ class Pipeline:
         self.instructions = instructions
         self.llms = llms
         self.limits = RateLimits(settings.rpm_limits)
+        self.holder = new_holder()
+
+    async def claim(self, job_id: uuid.UUID) -> ClaimedJob | None:
+        """Claim one pending job by id under this pipeline's holder name."""
+        claimed = await self.storage.claim_jobs(
+            self.holder, limit=1, lease_seconds=self.settings.lease_seconds,
+            max_attempts=self.settings.max_attempts, job_id=job_id,
+        )  # fmt: skip
+        return claimed[0] if claimed else None
 
     async def run(self, job: Job, setup: EffectiveSetup | None = None) -> Job:
-        """Run a pending job to completed or failed; never raises for a job-level error.
-
-        ``setup`` lets a batch resolve each client's strategy once for many jobs."""
-        request = job.params
-        log_started(job)
-        try:
-            built = await self.instructions.build(request.prompt_request(), setup)
-        except Exception as exc:
-            return await self._fail(job.id, exc)
-        if not await self.storage.start_job(
-            job.id, built.metadata.strategy_version, built.metadata.template_version
-        ):
+        """Claim a pending job and run it to completed or failed; never raises for a job-level
+        error. ``setup`` lets a batch resolve each client's strategy once for many jobs."""
+        claimed = await self.claim(job.id)
+        if claimed is None:  # someone else has it (or it is finished)
             current = await self.storage.get_job(job.id)
             return current if current is not None else job
-        return await self.write(job, built)
+        return await self.run_claimed(claimed, setup)
 
-    async def prepare(
-        self, job: Job, setup: EffectiveSetup | None
-    ) -> tuple[Job, BuiltPrompt | None]:
-        """Build the prompt of a job that is not stored yet (a batch row).
+    async def run_claimed(
+        self,
+        claimed: ClaimedJob,
+        setup: EffectiveSetup | None = None,
+        *,
+        call_slots: asyncio.Semaphore | None = None,
+        cache: bool = True,
+    ) -> Job:
+        """Build the prompt of a claimed job, call the model and finish it under its lease,
+        heartbeating while it runs. ``call_slots`` bounds the model calls in flight across a
+        batch's jobs; ``cache=False`` skips the prompt cache (distinct batch rows never hit)."""
+        log_started(claimed.job)
+        async with self._heartbeats(claimed.lease) as lease:
+            try:
+                built = await self.instructions.build(
+                    claimed.job.params.prompt_request(), setup, cache=cache
+                )
+            except Exception as exc:
+                return await self.fail(claimed, exc, lease=lease())
+            return await self.write(claimed, built, lease, call_slots=call_slots)
 
-        Returns the job as it should be stored: in_progress with the setup's versions, or
-        failed with the reason when no prompt could be built. A batch stores each row's job
-        once, already started, instead of creating then starting it (one storage round trip
-        less per row). The prompt cache is skipped: distinct rows never hit it."""
-        log_started(job)
+    @contextlib.asynccontextmanager
+    async def _heartbeats(self, lease: Lease) -> AsyncIterator[Callable[[], Lease]]:
+        """Extend the lease every third of its length while the body runs; yields a getter
+        of the current lease."""
+        current = lease
+        every = self.settings.lease_seconds / 3
+
+        async def beat() -> None:
+            nonlocal current
+            while True:
+                await asyncio.sleep(every)
+                renewed = await self.storage.heartbeat(current, self.settings.lease_seconds)
+                if renewed is None:
+                    log.warning("lease_lost", job_id=str(lease.job_id))
+                    return
+                current = renewed
+
+        task = asyncio.create_task(beat(), name=f"heartbeat-{lease.job_id}")
         try:
-            built = await self.instructions.build(job.params.prompt_request(), setup, cache=False)
-        except Exception as exc:
-            error = readable_error(exc)
-            log.warning("content_request_failed", job_id=str(job.id), error=error)
-            return job.model_copy(update={"status": JobStatus.FAILED, "error": error}), None
-        update = {
-            "status": JobStatus.IN_PROGRESS,
-            "strategy_version": built.metadata.strategy_version,
-            "template_version": built.metadata.template_version,
-        }
-        return job.model_copy(update=update), built
+            yield lambda: current
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def write(
-        self, job: Job, built: BuiltPrompt, *, call_slots: asyncio.Semaphore | None = None
+        self,
+        claimed: ClaimedJob,
+        built: BuiltPrompt,
+        lease: Callable[[], Lease],
+        *,
+        call_slots: asyncio.Semaphore | None = None,
     ) -> Job:
-        """Call the model for a started (in_progress) job and store the result or failure.
-
-        The second half of ``run``; a batch calls it for jobs it stored already started, with
-        ``call_slots`` bounding the model calls in flight across its jobs."""
+        """Call the model for a claimed job and finish it with the result or failure."""
+        job = claimed.job
         request = job.params
         choice = choose_model(
             self.settings, model=request.model, provider=request.llm_provider,
@@ -122,7 +151,7 @@ class Pipeline:
                 llm, choice.model, built, request.topic, local_cap=self.settings.local_max_tokens
             )
         except Exception as exc:
-            return await self._fail(job.id, exc)
+            return await self.fail(claimed, exc, lease=lease())
         elapsed_ms = int((time.perf_counter() - started) * 1000)
         title = first_heading(text) or make_title(request.topic)
         content = drop_repeats(ensure_title(text, title))
@@ -154,12 +183,31 @@ class Pipeline:
                 seo_notes=str(check_compliance(content, built.plan, words, used)),
             ),
         )
-        done = await self.storage.complete_job(job.id, result, usage)
+        done = await self.storage.finish_job(
+            lease(), status=JobStatus.COMPLETED, result=result, usage=usage,
+            strategy_version=built.metadata.strategy_version,
+            template_version=built.metadata.template_version,
+        )  # fmt: skip
+        if done is None:
+            return await self._fenced(job)
         log.info("content_request_completed", job_id=str(job.id), word_count=words,
                  cost=result.metadata.generation_cost, duration_ms=elapsed_ms)  # fmt: skip
         return done
 
-    async def _fail(self, job_id: uuid.UUID, exc: BaseException) -> Job:
-        error = readable_error(exc)
-        log.warning("content_request_failed", job_id=str(job_id), error=error)
-        return await self.storage.fail_job(job_id, error, [])
+    async def fail(
+        self, claimed: ClaimedJob, exc: BaseException | str, *, lease: Lease | None = None
+    ) -> Job:
+        """Finish a claimed job as failed (the current job if the lease was lost)."""
+        error = exc if isinstance(exc, str) else readable_error(exc)
+        log.warning("content_request_failed", job_id=str(claimed.job.id), error=error)
+        done = await self.storage.finish_job(
+            lease or claimed.lease, status=JobStatus.FAILED, error=error
+        )
+        return done if done is not None else await self._fenced(claimed.job)
+
+    async def _fenced(self, job: Job) -> Job:
+        """The lease was lost (taken over or cancelled): nothing was written; the job as it
+        is now."""
+        log.warning("content_request_fenced", job_id=str(job.id))
+        current = await self.storage.get_job(job.id)
+        return current if current is not None else job

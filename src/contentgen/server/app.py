@@ -66,6 +66,7 @@ def create_app(
 
     def started(job: Job) -> None:
         log.info("job_started", job_id=str(job.id))
+        watcher.notify(job)  # in_progress, claimed here
 
     def finished(job: Job, seconds: float) -> None:
         if job.status.finished:

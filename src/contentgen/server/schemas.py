@@ -1,8 +1,8 @@
 """Request and response bodies of the HTTP API, for validation and the OpenAPI schema.
 
-Request bodies check types and enums here; the library's own rules (topic length, forbidden
-patterns, keyword limits) run in the client facade, so the server, the CLI and the library
-reject the same input with the same message. Those limits still appear in the schema.
+Request bodies are the library's own request models (same checks, same messages as the CLI
+and the library), with the client given by UUID or name; every problem of a body is reported
+at once.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ from contentgen.models import (
     Client,
     ContentRequest,
     ContentResult,
-    ContentType,
     JobStatus,
-    Length,
-    Priority,
     PromptMetadata,
     PromptRequest,
     Strategy,
@@ -52,27 +49,25 @@ _KEYWORDS: Any = Field(
 )  # fmt: skip
 
 
-class GenerateBody(_Body):
-    """``POST /generate`` (the reference's CPM request)."""
+class GenerateBody(ContentRequest):
+    """``POST /generate`` (the reference's CPM request): the library's ``ContentRequest``
+    (same checks, same messages) with the client by UUID or name."""
+
+    model_config = ConfigDict(defer_build=False)
 
     topic: str = _TOPIC
-    content_type: ContentType
-    client_id: str = _CLIENT
+    client_id: str = _CLIENT  # type: ignore[assignment]
     keywords: list[str] = _KEYWORDS
-    length: Length = Length.MEDIUM
-    priority: Priority = Priority.BALANCED
-    llm_provider: str | None = None
-    model: str | None = None
 
 
-class GeneratePromptBody(_Body):
+class GeneratePromptBody(PromptRequest):
     """``POST /generate-prompt`` (the reference's IM request)."""
 
+    model_config = ConfigDict(defer_build=False)
+
     topic: str = _TOPIC
-    content_type: ContentType
-    client_id: str = _CLIENT
+    client_id: str = _CLIENT  # type: ignore[assignment]
     keywords: list[str] = _KEYWORDS
-    length: Length = Length.MEDIUM
 
 
 class StrategyBody(_Body):

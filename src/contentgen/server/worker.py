@@ -1,9 +1,10 @@
-"""Jobs run inside the server process: a loop that takes pending jobs from the database and
-runs at most ``concurrency`` at once (``contentgen serve --workers-in-process N``; 0 leaves
+"""Jobs run inside the server process: a loop that claims runnable jobs from the database
+and runs at most ``concurrency`` at once (``contentgen serve --workers-in-process N``; 0 leaves
 every job to separate ``contentgen worker`` processes).
 
-Taking a job is atomic in storage (only one runner moves it from pending), so the server and
-other workers on the same database never run a job twice.
+A claim is atomic in storage and gives a lease (heartbeated while the job runs, fenced when
+lost), so the server and other workers on the same database never run a job twice, and a job
+whose runner died is taken over when its lease expires.
 """
 
 from __future__ import annotations
@@ -16,16 +17,18 @@ from collections.abc import Callable
 
 from contentgen.client.local import LocalClient
 from contentgen.logs import get_logger
-from contentgen.models import Job, JobFilter, JobStatus
+from contentgen.models import Job
+from contentgen.storage.base import ClaimedJob
 
 log = get_logger()
 
 OnFinish = Callable[[Job, float], None]
+OnStart = Callable[[Job], None]
 
 
 class InProcessWorker:
     def __init__(
-        self, client: LocalClient, concurrency: int, *, on_start: Callable[[Job], None],
+        self, client: LocalClient, concurrency: int, *, on_start: OnStart,
         on_finish: OnFinish, poll: float = 1.0,
     ) -> None:  # fmt: skip
         self.client = client
@@ -70,30 +73,27 @@ class InProcessWorker:
             free = self.concurrency - len(self._running)
             if free > 0:
                 try:
-                    pending = await self.client.jobs(
-                        JobFilter(status=JobStatus.PENDING, limit=free + len(self._running))
-                    )
+                    claimed = await self.client.claim_jobs(free)
                 except Exception as exc:
-                    log.warning("worker_poll_failed", error=repr(exc))
-                    pending = []
-                for job in reversed(pending):  # oldest of the page first
-                    if free == 0:
-                        break
-                    if job.id not in self._running:
-                        self._running[job.id] = asyncio.create_task(
-                            self._run(job), name=f"job-{job.id}"
-                        )
-                        free -= 1
+                    log.warning("worker_claim_failed", error=repr(exc))
+                    claimed = []
+                for one in claimed:
+                    self._running[one.job.id] = asyncio.create_task(
+                        self._run(one), name=f"job-{one.job.id}"
+                    )
+                if len(claimed) == free:
+                    continue  # maybe more waiting
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll):
                     await self._wake.wait()
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, claimed: ClaimedJob) -> None:
         started = time.perf_counter()
+        job = claimed.job
         self._on_start(job)
         try:
-            done = await self.client.run_job(job)
-        except Exception as exc:  # run_job records job failures itself; this is a bug
+            done = await self.client.run_claimed(claimed)
+        except Exception as exc:  # run_claimed records job failures itself; this is a bug
             log.error("job_run_crashed", job_id=str(job.id), error=repr(exc))
             return
         finally:

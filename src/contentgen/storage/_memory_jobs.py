@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import itertools
 import uuid
+from collections.abc import Sequence
 from typing import Self, TypeVar
 
 from pydantic import BaseModel
@@ -11,13 +14,12 @@ from pydantic import BaseModel
 from contentgen.errors import ClientNotFound, JobNotFound
 from contentgen.models import (
     Client,
-    ContentResult,
     Job,
     JobFilter,
+    JobPage,
     JobStatus,
     LlmUsage,
     PromptJob,
-    utcnow,
 )
 from contentgen.storage import _checks as checks
 
@@ -40,11 +42,20 @@ class MemoryJobs:
         self._lock = asyncio.Lock()
         self._clients: dict[uuid.UUID, Client] = {}
         self._jobs: dict[uuid.UUID, Job] = {}
+        self._seq: dict[uuid.UUID, int] = {}  # creation order, like jobs.seq
+        self._next_seq = itertools.count(1)  # shared by every handle from ``share()``
         self._usage: dict[uuid.UUID, LlmUsage] = {}
         self._prompt_jobs: dict[uuid.UUID, PromptJob] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    def share(self) -> Self:
+        """Another handle on the same data, opened and closed on its own: what a second
+        connection to one database is (the contract suite's "two instances" use it)."""
+        other = copy.copy(self)  # the same dicts, counter and lock
+        other._open = False
+        return other
 
     async def open(self) -> None:
         self._open = True
@@ -70,11 +81,14 @@ class MemoryJobs:
     # jobs -------------------------------------------------------------------------------------
     async def create_job(self, job: Job) -> Job:
         self._check()
+        if job.status is not JobStatus.PENDING:
+            raise checks.not_pending(job)
         async with self._lock:
             self._require_client(job.client_id)
             if job.id in self._jobs:
                 raise checks.duplicate("job", job.id)
             self._jobs[job.id] = clone(job)
+            self._seq[job.id] = next(self._next_seq)
         return job
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None:
@@ -82,31 +96,40 @@ class MemoryJobs:
         found = self._jobs.get(job_id)
         return None if found is None else clone(found)
 
+    def _by_seq(self) -> list[Job]:
+        """Every job, oldest first (creation order)."""
+        return sorted(self._jobs.values(), key=lambda j: self._seq[j.id])
+
     async def find_jobs_by_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
         self._check()
         prefix = prefix.lower()
-        found = [clone(j) for j in self._jobs.values() if str(j.id).startswith(prefix)]
+        found = [clone(j) for j in self._by_seq() if str(j.id).startswith(prefix)]
         return found[:limit]
 
     async def find_job_by_key(self, key: str) -> Job | None:
         self._check()
-        for job in reversed(self._jobs.values()):  # newest first
+        for job in reversed(self._by_seq()):  # newest first
             if job.request_key == key:
                 return clone(job)
         return None
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
         self._check()
+        below = None if filt.cursor is None else checks.parse_cursor(filt.cursor)
         matches = [
             j
-            for j in reversed(self._jobs.values())  # newest inserted first among equal times
+            for j in reversed(self._by_seq())
             if (filt.client_id is None or j.client_id == filt.client_id)
             and (filt.status is None or j.status == filt.status)
             and (filt.strategy_version is None or j.strategy_version == filt.strategy_version)
             and (filt.template_version is None or j.template_version == filt.template_version)
+            and (below is None or self._seq[j.id] < below)
         ]
-        matches.sort(key=lambda j: j.created_at, reverse=True)
-        return clones(matches[: max(filt.limit, 0)])
+        limit = max(filt.limit, 0)
+        page = matches[:limit]
+        more = len(matches) > limit and bool(page)
+        cursor = checks.make_cursor(self._seq[page[-1].id]) if more else None
+        return JobPage(jobs=clones(page), next_cursor=cursor)
 
     async def count_jobs(self, client_id: uuid.UUID) -> int:
         self._check()
@@ -118,50 +141,7 @@ class MemoryJobs:
             raise JobNotFound(str(job_id))
         return found
 
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
-        self._check()
-        async with self._lock:
-            job = self._job(job_id)
-            if job.status != JobStatus.PENDING:
-                return False
-            job.status = JobStatus.IN_PROGRESS
-            job.strategy_version = strategy_version
-            job.template_version = template_version
-            job.updated_at = utcnow()
-        return True
-
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        self._check()
-        async with self._lock:
-            job = self._job(job_id)
-            if job.status != JobStatus.IN_PROGRESS:
-                raise checks.wrong_state(job_id, job.status, "completed")
-            self._check_usage(job, usage)
-            job.status = JobStatus.COMPLETED
-            job.result = clone(result)
-            job.error = None
-            job.updated_at = utcnow()
-            self._usage.update((u.id, clone(u)) for u in usage)
-            return clone(job)
-
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        self._check()
-        async with self._lock:
-            job = self._job(job_id)
-            if job.status not in (JobStatus.PENDING, JobStatus.IN_PROGRESS):
-                raise checks.wrong_state(job_id, job.status, "failed")
-            self._check_usage(job, usage)
-            job.status = JobStatus.FAILED
-            job.error = error
-            job.updated_at = utcnow()
-            self._usage.update((u.id, clone(u)) for u in usage)
-            return clone(job)
-
-    def _check_usage(self, job: Job, usage: list[LlmUsage]) -> None:
+    def _check_usage(self, job: Job, usage: Sequence[LlmUsage]) -> None:
         """Everything the SQL constraints would refuse, checked before anything changes."""
         checks.check_usage(job.id, job.client_id, usage)
         seen: set[uuid.UUID] = set()
@@ -169,18 +149,6 @@ class MemoryJobs:
             if u.id in self._usage or u.id in seen:
                 raise checks.duplicate("usage row", u.id)
             seen.add(u.id)
-
-    async def requeue_stale(self) -> int:
-        self._check()
-        count = 0
-        async with self._lock:
-            now = utcnow()
-            for job in self._jobs.values():
-                if job.status == JobStatus.IN_PROGRESS:
-                    job.status = JobStatus.PENDING
-                    job.updated_at = now
-                    count += 1
-        return count
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
         self._check()

@@ -126,6 +126,8 @@ def rename_client(conn: Conn, client_id: uuid.UUID, name: str) -> Client:
 _DELETE_CLIENT = (
     "DELETE FROM llm_usage WHERE client_id = ?",
     "DELETE FROM llm_usage WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",
+    "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",
+    "DELETE FROM job_leases WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",
     "DELETE FROM jobs WHERE client_id = ?",
     "DELETE FROM prompt_jobs WHERE client_id = ?",
     "DELETE FROM strategy_history WHERE client_id = ?",

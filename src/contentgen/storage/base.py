@@ -6,7 +6,13 @@ Both pass ``tests/storage/test_contract.py``.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, Self, runtime_checkable
 
 from contentgen.models import (
@@ -15,7 +21,10 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobFilter,
+    JobPage,
+    JobStatus,
     LlmUsage,
     PromptJob,
     PromptTemplate,
@@ -24,6 +33,28 @@ from contentgen.models import (
     StrategyConfig,
     StrategyHistoryEntry,
 )
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A runner's hold on a job: only the holder of the current token may finish it."""
+
+    job_id: uuid.UUID
+    holder: str  # "host:pid:random" of the claimer
+    token: int  # fencing token, +1 at every claim of the job
+    attempt: int  # 1 at first claim, +1 per claim (expired-lease reclaims included)
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    job: Job  # status in_progress
+    lease: Lease
+
+
+def new_holder() -> str:
+    """A holder name unique to this runner: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @runtime_checkable
@@ -99,7 +130,8 @@ class Storage(Protocol):
     async def list_templates(self, client_id: uuid.UUID) -> list[PromptTemplate]: ...
 
     # jobs --------------------------------------------------------------------------------
-    async def create_job(self, job: Job) -> Job: ...
+    async def create_job(self, job: Job) -> Job:
+        """Store a new job; it must be ``pending`` (``InvalidInput`` otherwise)."""
 
     async def get_job(self, job_id: uuid.UUID) -> Job | None: ...
 
@@ -109,26 +141,64 @@ class Storage(Protocol):
     async def find_job_by_key(self, key: str) -> Job | None:
         """The newest job created for this request identity (``Job.request_key``)."""
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
-        """Newest first."""
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
+        """Newest first (by creation order), ``filt.limit`` per page; pass the page's
+        ``next_cursor`` as ``filt.cursor`` for the next one."""
 
     async def count_jobs(self, client_id: uuid.UUID) -> int: ...
 
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
-        """pending -> in_progress; False if the job was not pending (someone else has it)."""
+    # leases ------------------------------------------------------------------------------
+    async def claim_jobs(
+        self,
+        holder: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        max_attempts: int,
+        job_id: uuid.UUID | None = None,
+    ) -> list[ClaimedJob]:
+        """Claim up to ``limit`` runnable jobs in one atomic step, oldest first.
 
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        """in_progress -> completed, storing result and usage rows in one transaction."""
+        Runnable: ``pending``, or ``in_progress`` under an expired lease. Each claimed job is
+        ``in_progress`` with a lease of ``lease_seconds`` whose token and attempt are one more
+        than the previous claim's. An expired job that already used ``max_attempts`` claims
+        since it was created (or retried) is set ``failed`` ("worker lost N times; last seen
+        HOLDER at TIME") in the same step instead. ``job_id`` restricts the claim to that job.
+        """
 
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        """-> failed with a readable error (and the usage of calls that were paid for)."""
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        """Extend the lease to now + ``lease_seconds``; None when it is lost (taken over,
+        cancelled, finished)."""
 
-    async def requeue_stale(self) -> int:
-        """Put in_progress jobs back to pending (after a crash); returns how many."""
+    async def finish_job(
+        self,
+        lease: Lease,
+        *,
+        status: JobStatus,
+        result: ContentResult | None = None,
+        error: str | None = None,
+        usage: Sequence[LlmUsage] = (),
+        strategy_version: int | None = None,
+        template_version: str | None = None,
+    ) -> Job | None:
+        """End the attempt: status (completed needs ``result``, failed an ``error``), result,
+        versions and usage rows in one transaction, only while the job is ``in_progress``
+        under the lease's token. None = fenced out: nothing was written."""
+
+    async def release_job(self, lease: Lease) -> bool:
+        """Hand the job back (``pending``) without counting the attempt; False if the lease
+        was already lost."""
+
+    async def cancel_job(self, job_id: uuid.UUID) -> Job:
+        """``pending``/``in_progress`` -> ``cancelled`` (the runner is fenced out);
+        ``Conflict`` for a finished job."""
+
+    async def retry_job(self, job_id: uuid.UUID) -> Job:
+        """``failed``/``cancelled`` -> ``pending`` as a new attempt with a fresh attempt
+        budget; the attempts before stay in ``job_attempts``. ``Conflict`` otherwise."""
+
+    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
+        """Every claim of the job, oldest first."""
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]: ...
 

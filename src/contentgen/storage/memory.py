@@ -22,7 +22,8 @@ from contentgen.models import (
     StrategyHistoryEntry,
 )
 from contentgen.storage import _checks as checks
-from contentgen.storage._memory_jobs import MemoryJobs, clone, clones
+from contentgen.storage._memory_jobs import clone, clones
+from contentgen.storage._memory_leases import MemoryLeases
 from contentgen.storage._rows import name_key
 
 
@@ -39,7 +40,7 @@ def _drop(store: dict[uuid.UUID, Owned], client_id: uuid.UUID) -> None:
         del store[key]
 
 
-class MemoryStorage(MemoryJobs):
+class MemoryStorage(MemoryLeases):
     """Async ``Storage`` in memory; data lives as long as the object (also across reopen)."""
 
     def __init__(self) -> None:
@@ -103,6 +104,9 @@ class MemoryStorage(MemoryJobs):
             children = sum(1 for c in self._clients.values() if c.parent_id == client_id)
             if children:
                 raise checks.has_children(client_id, children)
+            for job_id in [k for k, j in self._jobs.items() if j.client_id == client_id]:
+                for per_job in (self._seq, self._leases, self._attempts):
+                    per_job.pop(job_id, None)
             _drop(self._jobs, client_id)
             _drop(self._usage, client_id)
             _drop(self._rules, client_id)

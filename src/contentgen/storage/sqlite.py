@@ -18,7 +18,7 @@ import contextlib
 import sqlite3
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,10 @@ from contentgen.models import (
     ContentResult,
     ContentType,
     Job,
+    JobAttempt,
     JobFilter,
+    JobPage,
+    JobStatus,
     LlmUsage,
     PromptJob,
     PromptTemplate,
@@ -43,8 +46,10 @@ from contentgen.models import (
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _sqlite_jobs as jobs
+from contentgen.storage import _sqlite_leases as leases
 from contentgen.storage import _sqlite_ops as ops
 from contentgen.storage._migrate import load_migrations, migrate
+from contentgen.storage.base import ClaimedJob, Lease
 
 T = TypeVar("T")
 Conn = sqlite3.Connection
@@ -300,29 +305,58 @@ class SqliteStorage:
     async def find_job_by_key(self, key: str) -> Job | None:
         return await self._call(lambda c: jobs.find_job_by_key(c, key))
 
-    async def list_jobs(self, filt: JobFilter) -> list[Job]:
+    async def list_jobs(self, filt: JobFilter) -> JobPage:
         return await self._call(lambda c: jobs.list_jobs(c, filt))
 
     async def count_jobs(self, client_id: uuid.UUID) -> int:
         return await self._call(lambda c: jobs.count_jobs(c, client_id))
 
-    async def start_job(
-        self, job_id: uuid.UUID, strategy_version: int | None, template_version: str | None
-    ) -> bool:
+    # leases -----------------------------------------------------------------------------------
+    async def claim_jobs(
+        self,
+        holder: str,
+        *,
+        limit: int,
+        lease_seconds: float,
+        max_attempts: int,
+        job_id: uuid.UUID | None = None,
+    ) -> list[ClaimedJob]:
         return await self._call(
-            lambda c: jobs.start_job(c, job_id, strategy_version, template_version)
+            lambda c: leases.claim_jobs(c, holder, limit, lease_seconds, max_attempts, job_id)
         )
 
-    async def complete_job(
-        self, job_id: uuid.UUID, result: ContentResult, usage: list[LlmUsage]
-    ) -> Job:
-        return await self._call(lambda c: jobs.complete_job(c, job_id, result, usage))
+    async def heartbeat(self, lease: Lease, lease_seconds: float) -> Lease | None:
+        return await self._call(lambda c: leases.heartbeat(c, lease, lease_seconds))
 
-    async def fail_job(self, job_id: uuid.UUID, error: str, usage: list[LlmUsage]) -> Job:
-        return await self._call(lambda c: jobs.fail_job(c, job_id, error, usage))
+    async def finish_job(
+        self,
+        lease: Lease,
+        *,
+        status: JobStatus,
+        result: ContentResult | None = None,
+        error: str | None = None,
+        usage: Sequence[LlmUsage] = (),
+        strategy_version: int | None = None,
+        template_version: str | None = None,
+    ) -> Job | None:
+        rows = tuple(usage)
+        return await self._call(
+            lambda c: leases.finish_job(
+                c, lease, status, result, error, rows, strategy_version, template_version
+            )
+        )
 
-    async def requeue_stale(self) -> int:
-        return await self._call(jobs.requeue_stale)
+    async def release_job(self, lease: Lease) -> bool:
+        return await self._call(lambda c: leases.release_job(c, lease))
+
+    async def cancel_job(self, job_id: uuid.UUID) -> Job:
+        return await self._call(lambda c: leases.cancel_job(c, job_id))
+
+    async def retry_job(self, job_id: uuid.UUID) -> Job:
+        return await self._call(lambda c: leases.retry_job(c, job_id))
+
+    async def job_attempts(self, job_id: uuid.UUID) -> list[JobAttempt]:
+        return await self._call(lambda c: leases.job_attempts(c, job_id))
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
         return await self._call(lambda c: jobs.list_usage(c, job_id))
