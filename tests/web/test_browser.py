@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from contentgen.storage.sqlite import SqliteStorage
-
 from .conftest import WAIT, Site
 from .pages import (
     allow_downloads,
@@ -103,10 +101,6 @@ def test_order_watch_open_and_download(driver: Any, site: Site, tmp_path: Path,
         time.sleep(0.05)
 
 
-@pytest.mark.xfail(
-    not hasattr(SqliteStorage, "retry_job"),
-    reason="needs Storage.retry_job (branch storage, not merged yet)", strict=True,
-)
 def test_retry_a_failed_job(driver: Any, site: Site, shot: Any) -> None:
     token = site.token("acme")
     site.provider.fail_next(1, 400, "The model refused the request")
@@ -135,10 +129,6 @@ def test_retry_a_failed_job(driver: Any, site: Site, shot: Any) -> None:
     wait(driver, lambda d: row_status(d, job_id) == "completed")
 
 
-@pytest.mark.xfail(
-    not hasattr(SqliteStorage, "cancel_job"),
-    reason="needs Storage.cancel_job (branch storage, not merged yet)", strict=True,
-)
 def test_cancel_a_waiting_job_then_retry_it(driver: Any, site: Site) -> None:
     token = site.token("acme")
     site.provider.delay = 3.0
