@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from contentgen import __version__
+from contentgen import __version__, web
 from contentgen.client.local import LocalClient
 from contentgen.errors import ConfigurationError
 from contentgen.logs import get_logger
@@ -113,6 +113,7 @@ def create_app(
     errors.install(app)
     for router in (jobs.router, prompts.router, clients.router, ops.router):
         app.include_router(router)
+    web.mount(app)  # the web page: /, /web/..., /static/... (contentgen.web)
     app.add_middleware(errors.BodyLimit)
     app.add_middleware(RequestContext)
     app.openapi = lambda: _openapi(app, auth=auth)  # type: ignore[method-assign]
