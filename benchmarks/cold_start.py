@@ -64,6 +64,7 @@ COMMANDS: dict[str, list[str]] = {
     "jobs retry": ["jobs", "retry", "last"],
     "jobs recover": ["jobs", "recover"],
     "tokens create": ["tokens", "create", "-c", "acme"],
+    "db sql": ["db", "sql"],
 }
 #: Commands not measured, and why.
 NOT_MEASURED: dict[str, str] = {
@@ -71,6 +72,8 @@ NOT_MEASURED: dict[str, str] = {
     "batch": "calls a model without --dry-run (measured above with it)",
     "serve": "runs until stopped",
     "worker": "runs until stopped",
+    "db migrate": "needs a PostgreSQL server (SQLite migrates itself on open)",
+    "db status": "needs a PostgreSQL server",
 }
 #: Commands whose measured run may exit non-zero on purpose (e.g. removing a missing client).
 MAY_FAIL = {"clients remove", "clients rename", "rules remove", "prefs remove",

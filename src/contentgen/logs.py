@@ -76,6 +76,10 @@ def _apply() -> None:
     _state["ours"] = True
 
 
+def _drop(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
 class _LazyLogger:
     """Looks up the structlog logger on each call, so test capture and late configuration
     apply."""
@@ -86,6 +90,10 @@ class _LazyLogger:
         self._name = name
 
     def __getattr__(self, method: str) -> Any:
+        if method in _LEVELS and "structlog" not in sys.modules and not enabled(method):
+            # an event nobody keeps: importing structlog (~0.1 s) for it would slow every
+            # command's start-up (tests that capture logs have imported structlog already)
+            return _drop
         import structlog
 
         if not structlog.is_configured() and not _state["ours"]:

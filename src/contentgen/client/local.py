@@ -39,8 +39,6 @@ from contentgen.errors import (
 )
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.llm.base import LLM, TextCallback
-from contentgen.llm.router import Router
-from contentgen.llm.routing import Route
 from contentgen.logs import get_logger
 from contentgen.models import (
     Client as ClientRecord,
@@ -55,15 +53,16 @@ from contentgen.models import (
     PromptRequest,
     invalid_input_from,
 )
-from contentgen.production.batch import BatchEngine, BatchOutcome
-from contentgen.production.lease import settle
-from contentgen.production.pipeline import JobRun, Pipeline
-from contentgen.production.runner import JobRunner
 from contentgen.settings import Settings
 from contentgen.storage.base import ClaimedJob, Storage
 from contentgen.storage.factory import open_storage
 
 if TYPE_CHECKING:
+    from contentgen.llm.router import Router
+    from contentgen.llm.routing import Route
+    from contentgen.production.batch import BatchOutcome
+    from contentgen.production.pipeline import JobRun, Pipeline
+    from contentgen.production.runner import JobRunner
     from contentgen.production.worker import Worker, WorkerStats
 
 log = get_logger()
@@ -85,21 +84,54 @@ class LocalClient(SetupApi):
         settings: Settings,
         storage: Storage,
         cache: Cache,
-        router: Router,
+        router: Router | None = None,
+        *,
+        overrides: dict[str, LLM] | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.cache = cache
-        self.router = router
         self.instructions = InstructionsModule(
             storage,
             cache,
             strategy_ttl=settings.strategy_cache_ttl,
             prompt_ttl=settings.prompt_cache_ttl,
         )
-        self.pipeline = Pipeline(settings, storage, self.instructions, router)
-        self.runner = JobRunner(self.pipeline, settings.concurrency)
+        # The model side (router, pipeline, runner) is built on first use, so commands that
+        # only read (jobs, status, clients) never import it. One dict, shared by scoped views.
+        self._parts: dict[str, Any] = {"router": router, "overrides": overrides}
         self._opened = False
+
+    @property
+    def router(self) -> Router:
+        router = self._parts["router"]
+        if router is None:
+            from contentgen.llm.router import Router
+
+            router = self._parts["router"] = Router(
+                self.settings, overrides=self._parts["overrides"]
+            )
+        return router  # type: ignore[no-any-return]
+
+    @property
+    def pipeline(self) -> Pipeline:
+        pipeline = self._parts.get("pipeline")
+        if pipeline is None:
+            from contentgen.production.pipeline import Pipeline
+
+            pipeline = self._parts["pipeline"] = Pipeline(
+                self.settings, self.storage, self.instructions, self.router
+            )
+        return pipeline
+
+    @property
+    def runner(self) -> JobRunner:
+        runner = self._parts.get("runner")
+        if runner is None:
+            from contentgen.production.runner import JobRunner
+
+            runner = self._parts["runner"] = JobRunner(self.pipeline, self.settings.concurrency)
+        return runner
 
     @classmethod
     def from_settings(
@@ -115,7 +147,7 @@ class LocalClient(SetupApi):
         ``llm`` replaces every model backend (e.g. a ``FakeLLM`` in tests).
         """
         settings = settings or Settings()
-        overrides = {"*": llm} if llm is not None else None
+        overrides: dict[str, LLM] | None = {"*": llm} if llm is not None else None
         return cls(
             settings,
             storage
@@ -127,7 +159,7 @@ class LocalClient(SetupApi):
                 supabase_key=settings.supabase_key and settings.supabase_key.get_secret_value(),
             ),
             cache or open_cache(settings.cache_url),
-            Router(settings, overrides=overrides),
+            overrides=overrides,
         )
 
     async def __aenter__(self) -> Self:
@@ -164,10 +196,12 @@ class LocalClient(SetupApi):
         if not self._owner:
             return
         try:
-            await self.runner.aclose()
+            if self._parts.get("runner") is not None:
+                await self.runner.aclose()
             await self.instructions.drain()
         finally:
-            await self.router.aclose()
+            if self._parts["router"] is not None:
+                await self.router.aclose()
             await self.cache.aclose()
             await self.storage.aclose()
             self._opened = False
@@ -252,6 +286,8 @@ class LocalClient(SetupApi):
         try:
             job = await self.wait(job_id, timeout=timeout)
         except asyncio.CancelledError:
+            from contentgen.production.lease import settle
+
             await settle(self._cancel_quietly(job_id))
             raise
         if job.status is JobStatus.FAILED:
@@ -418,6 +454,8 @@ class LocalClient(SetupApi):
         """
         if self.scope is not None:
             requests = self._in_scope_only(_numbered(requests))
+        from contentgen.production.batch import BatchEngine
+
         engine = BatchEngine(
             self.storage, self.instructions, self.pipeline,
             concurrency=concurrency or self.settings.concurrency,
