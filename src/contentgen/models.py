@@ -216,6 +216,9 @@ class ResultMetadata(_Model):
     compliance: ComplianceReport | None = None
     #: True when the kept text still contains a part the provider cut at its token limit.
     truncated: bool = False
+    #: Calls whose price is unknown: ``generation_cost`` covers the other calls only, and the
+    #: usage rows of these have an unknown (NULL) cost — never a silent $0.
+    unpriced_calls: int = 0
 
 
 class ContentResult(_Model):

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from contentgen.budgets import job_budget
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
@@ -168,9 +169,10 @@ class Pipeline:
         except Exception as exc:
             return _Outcome(None, failure=exc)
         try:
+            budget = await job_budget(self.storage, job, built.setup.chain)
             result = await write_content(
                 self.router, job.params, built, attempts=attempts, slots=call_slots,
-                on_text=on_text, repair_rounds=self.settings.repair_rounds,
+                on_text=on_text, repair_rounds=self.settings.repair_rounds, budget=budget,
             )  # fmt: skip
         except Exception as exc:
             return _Outcome(built, failure=exc)

@@ -153,6 +153,7 @@ def piece_result(
     unknown = sorted({a.model for a in attempts if a.cost is None})
     if unknown:
         notes += "; cost unknown: no price for " + ", ".join(unknown)
+        notes += " (generation_cost counts the priced calls only)"
     last = next((a for a in reversed(attempts) if a.error is None), None)
     return ContentResult(
         content=piece.text,
@@ -171,5 +172,6 @@ def piece_result(
             seo_notes=notes,
             compliance=piece.report,
             truncated=piece.truncated,
+            unpriced_calls=sum(1 for a in attempts if a.cost is None),
         ),
     )
