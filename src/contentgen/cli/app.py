@@ -14,6 +14,7 @@ import typer
 
 from contentgen.cli import (
     batch,
+    budgets_cmd,
     cache_cmd,
     check_cmd,
     clients,
@@ -24,6 +25,7 @@ from contentgen.cli import (
     settings_cmd,
     setup_cmds,
     strategies,
+    usage_cmd,
     worker_cmd,
 )
 from contentgen.cli.common import ContentgenGroup
@@ -91,6 +93,8 @@ app.add_typer(setup_cmds.rules, name="rules")
 app.add_typer(setup_cmds.prefs, name="prefs")
 app.add_typer(setup_cmds.templates, name="templates")
 app.add_typer(cache_cmd.app, name="cache")
+app.add_typer(budgets_cmd.app, name="budgets")
+app.command("usage")(usage_cmd.usage)
 
 
 def main() -> None:
