@@ -20,6 +20,7 @@ from contentgen.cli import (
     clients,
     generate,
     jobs,
+    keys_cmd,
     models_cmd,
     serve,
     settings_cmd,
@@ -95,6 +96,7 @@ app.add_typer(setup_cmds.templates, name="templates")
 app.add_typer(cache_cmd.app, name="cache")
 app.add_typer(budgets_cmd.app, name="budgets")
 app.command("usage")(usage_cmd.usage)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 def main() -> None:

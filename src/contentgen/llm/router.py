@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ from contentgen.llm.catalogue import (
     default_entry,
     load_catalogue,
 )
+from contentgen.llm.keys import with_stored_keys
 from contentgen.llm.latency import FILE_NAME, LatencyStats
 from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
@@ -115,7 +115,8 @@ class Router:
     ) -> None:
         self.settings = settings
         self.catalogue = catalogue or load_catalogue(settings)
-        self.env = dict(os.environ if environ is None else environ)
+        # stored keys (`contentgen keys set`) read like the environment, which wins
+        self.env = with_stored_keys(settings.home) if environ is None else dict(environ)
         self.secrets = Secrets.from_settings(settings, self.catalogue.key_variables(), self.env)
         self.breakers = Breakers(settings.breaker_failures, settings.breaker_reset)
         self.limits = RateLimits(settings.rpm_limits)
