@@ -54,6 +54,7 @@ from contentgen.llm.secrets import Secrets
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
 from contentgen.settings import Settings
+from contentgen.tracing import span
 
 if TYPE_CHECKING:
     from contentgen.models import ContentRequest
@@ -351,7 +352,16 @@ class Router:
                     breaker.release()  # no call was made
                     raise
             try:
-                done = await call()
+                with span("contentgen.llm.attempt", **{"gen_ai.system": entry.provider,
+                                                       "gen_ai.request.model": entry.name,
+                                                       "contentgen.estimate_usd": estimate,
+                                                       }) as attempt_span:  # fmt: skip
+                    try:
+                        done = await call()
+                    except ProviderError as exc:
+                        attempt_span.set_attribute("contentgen.error_kind", exc.kind)
+                        raise
+                    attempt_span.set_attributes(_usage_attributes(done, self._cost(entry, done)))
             except ProviderError as exc:
                 if budget is not None:
                     costs = [self._own(entry, a).cost for a in exc.attempts]
@@ -480,6 +490,19 @@ class Router:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _usage_attributes(done: Completion, cost: float | None) -> dict[str, Any]:
+    return {
+        "gen_ai.usage.input_tokens": done.input_tokens,
+        "gen_ai.usage.output_tokens": done.output_tokens,
+        "contentgen.cached_tokens": done.cached_tokens,
+        "contentgen.reasoning_tokens": done.reasoning_tokens,
+        "contentgen.cost_usd": cost,
+        "contentgen.cost_known": cost is not None,
+        "gen_ai.response.finish_reasons": [done.finish_reason or "unknown"],
+        "contentgen.latency_ms": done.latency_ms,
+    }
 
 
 def _retryable(exc: BaseException) -> bool:

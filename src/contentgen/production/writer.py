@@ -33,6 +33,7 @@ from contentgen.quality.sections import make_title, write_sections
 from contentgen.quality.session import Session
 from contentgen.quality.spec import QualitySpec
 from contentgen.quality.tidy import tidy_markdown
+from contentgen.tracing import span
 
 __all__ = ["TOKENS_PER_WORD", "NoncompliantPiece", "Piece", "piece_result", "write_piece"]
 
@@ -67,8 +68,12 @@ def is_small(call: ModelCall) -> bool:
 
 
 def assess(draft: Draft, session: Session) -> ComplianceReport:
-    return analyse(draft.render(), session.echo_spec(), title=draft.title,
-                   truncated=draft.truncated_parts())  # fmt: skip
+    with span("contentgen.analysis") as found:
+        report = analyse(draft.render(), session.echo_spec(), title=draft.title,
+                         truncated=draft.truncated_parts())  # fmt: skip
+        found.set_attributes({"contentgen.score": report.score,
+                              "contentgen.passed": report.passed})  # fmt: skip
+    return report
 
 
 async def write_single(session: Session, built: BuiltPrompt) -> Draft:

@@ -75,6 +75,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.tracing:
+            from contentgen.tracing import setup_tracing
+
+            setup_tracing(settings)
         await client.open()
         client.run_submitted = False  # jobs are the workers' (in process or separate)
         if n_workers > 0:
