@@ -98,7 +98,7 @@ def test_usage_totals_are_the_sums_of_llm_usage(
     cli("usage", "--csv", "--json", code=2)
 
 
-def test_budgets_commands(cli: Cli, provider: FakeOpenAIServer) -> None:
+def test_budgets_commands(cli: Cli, provider: FakeOpenAIServer, tmp_path: Path) -> None:
     cli("clients", "add", "agency")
     cli("clients", "add", "brand", "--parent", "agency")
     shown = cli("budgets", "set", "agency", "0.000001").stdout
@@ -106,6 +106,15 @@ def test_budgets_commands(cli: Cli, provider: FakeOpenAIServer) -> None:
     body = json.loads(cli("budgets", "show", "brand", "--json").stdout)
     assert body["budget"] == 0.000001 and body["source"] == "agency" and body["inherited"]
     assert body["headroom"] == 0.000001 and body["spent"] == 0.0
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"topic,content_type,client\n{TOPIC},blog,brand\n{TOPIC},blog,agency\n")
+    dry = json.loads(cli("batch", str(rows), "--dry-run", "--json").stdout)
+    headroom = {b["client"]: b for b in dry["budgets"]}
+    assert headroom["brand"]["headroom"] == 0.000001 and headroom["brand"]["fits"] is False
+    assert headroom["brand"]["estimate"] > 0 and headroom["brand"]["source"] == "agency"
+    table = cli("batch", str(rows), "--dry-run", env={"COLUMNS": "120"}).stdout
+    assert "budgets (" in table and "headroom" in table
 
     failed = cli("generate", "--topic", TOPIC, "--client", "brand", "--json", code=1)
     error = json.loads(failed.stdout)
