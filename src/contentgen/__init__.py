@@ -9,13 +9,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contentgen.client.local import Client
+    from contentgen.client.base import ContentClient, open_client
+    from contentgen.client.local import Client, LocalClient
+    from contentgen.client.remote import RemoteClient
     from contentgen.client.sync import generate, status
     from contentgen.errors import (
+        AuthError,
         ClientNotFound,
         ConfigurationError,
         Conflict,
         ContentgenError,
+        Forbidden,
         InvalidInput,
         JobFailed,
         JobNotFound,
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
         NotFound,
         ProviderError,
         ProviderUnavailable,
+        RemoteError,
         TemplateError,
     )
     from contentgen.models import (
@@ -43,6 +48,13 @@ _WHERE: dict[str, str] = {
     "generate": "contentgen.client.sync",
     "status": "contentgen.client.sync",
     "Client": "contentgen.client.local",
+    "LocalClient": "contentgen.client.local",
+    "RemoteClient": "contentgen.client.remote",
+    "ContentClient": "contentgen.client.base",
+    "open_client": "contentgen.client.base",
+    "AuthError": "contentgen.errors",
+    "Forbidden": "contentgen.errors",
+    "RemoteError": "contentgen.errors",
     "ClientNotFound": "contentgen.errors",
     "ConfigurationError": "contentgen.errors",
     "Conflict": "contentgen.errors",
@@ -67,30 +79,37 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
+    "AuthError",
     "Client",
     "ClientNotFound",
     "ConfigurationError",
     "Conflict",
+    "ContentClient",
     "ContentRequest",
     "ContentResult",
     "ContentType",
     "ContentgenError",
+    "Forbidden",
     "InvalidInput",
     "Job",
     "JobFailed",
     "JobNotFound",
     "JobStatus",
     "Length",
+    "LocalClient",
     "MissingExtra",
     "NotFound",
     "Priority",
     "ProviderError",
     "ProviderUnavailable",
+    "RemoteClient",
+    "RemoteError",
     "Settings",
     "StrategyConfig",
     "TemplateError",
     "__version__",
     "generate",
+    "open_client",
     "status",
 ]
 

@@ -4,6 +4,7 @@ are not JSON, not objects, or too large too — never FastAPI's 422 shape."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,3 +112,16 @@ async def test_unknown_routes_and_methods_keep_the_error_shape(http: httpx.Async
     assert wrong.headers["allow"] == "POST"
     both = await http.delete("/clients/acme/strategy")
     assert both.status_code == 405 and both.headers["allow"] == "GET, PUT"
+
+
+async def test_unknown_query_parameters_are_refused(
+    http: httpx.AsyncClient, acme: ClientRecord
+) -> None:
+    typo = await http.get("/jobs", params={"statu": "failed"})
+    data = _assert_400(typo, "statu")
+    assert data["error"].startswith("statu: unknown query parameter (allowed: client, cursor")
+    none = await http.get("/clients", params={"x": "1"})
+    assert _assert_400(none, "x")["error"] == "x: unknown query parameter (none allowed)"
+    assert (await http.get("/jobs", params={"status": "failed"})).status_code == 200
+    status = await http.get(f"/status/{uuid.uuid4()}", params={"verbose": "1"})
+    assert _assert_400(status, "verbose")["error"].startswith("verbose: unknown query")

@@ -72,7 +72,7 @@ async def test_metrics_count_failed_jobs_by_a_bounded_error_type(
     http: httpx.AsyncClient, acme: ClientRecord, llm: FakeLLM
 ) -> None:
     llm.enqueue(*[ProviderError("rate limit exceeded (429)", provider="fake",
-                                model="fake/writer")] * 10)  # fmt: skip
+                                model="fake/writer", kind="rate_limit")] * 20)  # fmt: skip
     job_id = (await http.post("/generate", json={
         "topic": TOPIC, "content_type": "blog", "client_id": "acme",
     })).json()["job_id"]  # fmt: skip

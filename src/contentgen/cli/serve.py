@@ -32,18 +32,17 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API (the reference's endpoints, jobs, SSE, metrics, OpenAPI at /docs)."""
-    from contentgen.errors import ContentgenError, InvalidInput, MissingExtra
+    from contentgen.errors import ContentgenError, InvalidInput
     from contentgen.logs import configure
     from contentgen.settings import Settings
 
     try:
         settings = Settings()
         configure(settings.log_level, json=True)
-        try:
-            from contentgen.server.run import check_auth
-            from contentgen.server.run import serve as run_server
-        except ImportError as exc:
-            raise MissingExtra("server", "contentgen serve") from exc
+        _require_server_extra("contentgen serve")
+        from contentgen.server.run import check_auth
+        from contentgen.server.run import serve as run_server
+
         check_auth(settings, host, no_auth)
 
         def ready(url: str) -> None:
@@ -60,6 +59,17 @@ def serve(
         fail(exc.message, code=1)
     except KeyboardInterrupt:
         pass
+
+
+def _require_server_extra(purpose: str, modules: tuple[str, ...] = (
+    "fastapi", "uvicorn", "jwt", "sse_starlette",
+)) -> None:  # fmt: skip
+    import importlib.util
+
+    from contentgen.errors import MissingExtra
+
+    if any(importlib.util.find_spec(m) is None for m in modules):
+        raise MissingExtra("server", purpose)
 
 
 def _runner() -> asyncio.Runner:
@@ -86,8 +96,13 @@ def create_token(
 ) -> None:
     """Print a bearer token signed with CONTENTGEN_JWT_SECRET."""
     from contentgen.errors import ContentgenError
-    from contentgen.server.security import check_secret, create_token, parse_ttl
     from contentgen.settings import Settings
+
+    try:
+        _require_server_extra("contentgen tokens", ("jwt",))
+    except ContentgenError as exc:
+        fail(exc.message)
+    from contentgen.server.security import check_secret, create_token, parse_ttl
 
     settings = Settings()
     if settings.jwt_secret is None:

@@ -65,7 +65,7 @@ from contentgen.storage.base import ClaimedJob, Storage
 from contentgen.storage.factory import open_storage
 
 if TYPE_CHECKING:
-    from contentgen.production.worker import WorkerStats
+    from contentgen.production.worker import Worker, WorkerStats
 
 log = get_logger()
 
@@ -267,6 +267,20 @@ class LocalClient(SetupApi, BudgetApi):
         current = await self.storage.get_job(job.id)
         return current if current is not None else job
 
+    def worker(
+        self, concurrency: int | None = None, *, grace: float = 30.0, poll: float = 0.2,
+        max_poll: float = 2.0, on_start: Callable[[Job], None] | None = None,
+        on_finish: Callable[[JobRun], None] | None = None,
+    ) -> Worker:  # fmt: skip
+        """A worker over this client's pipeline, not running yet (``await w.run(stop)``);
+        the server keeps it to wake it when a job is queued."""
+        from contentgen.production.worker import Worker
+
+        return Worker(
+            self.pipeline, concurrency=concurrency or self.settings.concurrency, poll=poll,
+            max_poll=max_poll, grace=grace, on_start=on_start, on_finish=on_finish,
+        )  # fmt: skip
+
     async def run_worker(
         self, concurrency: int | None = None, *, stop: asyncio.Event | None = None,
         once: bool = False, grace: float = 30.0, poll: float = 0.2, max_poll: float = 2.0,
@@ -276,12 +290,8 @@ class LocalClient(SetupApi, BudgetApi):
         """Run jobs from storage (any process may have queued them) until ``stop`` is set;
         with ``once``, until none is left to claim (``contentgen jobs recover``). On stop,
         running jobs get ``grace`` seconds, then they are released for another worker."""
-        from contentgen.production.worker import Worker
-
-        worker = Worker(
-            self.pipeline, concurrency=concurrency or self.settings.concurrency, poll=poll,
-            max_poll=max_poll, grace=grace, on_start=on_start, on_finish=on_finish,
-        )  # fmt: skip
+        worker = self.worker(concurrency, grace=grace, poll=poll, max_poll=max_poll,
+                             on_start=on_start, on_finish=on_finish)  # fmt: skip
         return await worker.run(stop, once=once)
 
     async def claim_jobs(self, limit: int) -> list[ClaimedJob]:

@@ -9,6 +9,9 @@ Every route but the ops ones needs a bearer token unless auth is off (``auth=Fal
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +24,7 @@ from contentgen.client.local import LocalClient
 from contentgen.errors import ConfigurationError
 from contentgen.logs import get_logger
 from contentgen.models import Job
+from contentgen.production.pipeline import JobRun
 from contentgen.server import errors
 from contentgen.server.context import RequestContext
 from contentgen.server.events import JobWatcher
@@ -28,7 +32,6 @@ from contentgen.server.metrics import Metrics
 from contentgen.server.routes import clients, jobs, ops, prompts
 from contentgen.server.security import TokenVerifier
 from contentgen.server.state import AppState
-from contentgen.server.worker import InProcessWorker
 from contentgen.settings import Settings
 
 log = get_logger("contentgen.server")
@@ -43,7 +46,7 @@ def create_app(
     auth: bool = True,
     workers_in_process: int | None = None,
     watch_interval: float = 0.25,
-    worker_poll: float = 1.0,
+    worker_poll: float = 0.2,
     sse_ping: float = 15.0,
 ) -> FastAPI:
     """The app over ``client`` (opened at start-up; the caller closes it).
@@ -64,14 +67,19 @@ def create_app(
     watcher = JobWatcher(client.status, interval=watch_interval)
     state = AppState(settings, client, verifier, metrics, watcher, n_workers, sse_ping)
 
+    started_at: dict[uuid.UUID, float] = {}
+
     def started(job: Job) -> None:
+        started_at[job.id] = time.perf_counter()
         log.info("job_started", job_id=str(job.id))
         watcher.notify(job)  # in_progress, claimed here
 
-    def finished(job: Job, seconds: float) -> None:
-        if job.status.finished:
-            metrics.finished(job, seconds)
-        watcher.notify(job)
+    def finished(run: JobRun) -> None:
+        began = started_at.pop(run.job.id, None)
+        if run.job.status.finished and not run.fenced:
+            seconds = None if began is None else time.perf_counter() - began
+            metrics.finished(run.job, seconds, kind=getattr(run.failure, "kind", None))
+        watcher.notify(run.job)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -81,15 +89,20 @@ def create_app(
             setup_tracing(settings)
         await client.open()
         client.run_submitted = False  # jobs are the workers' (in process or separate)
+        stop = asyncio.Event()
+        running: asyncio.Task[object] | None = None
         if n_workers > 0:
-            state.worker = InProcessWorker(client, n_workers, on_start=started,
-                                           on_finish=finished, poll=worker_poll)  # fmt: skip
-            state.worker.start()
+            state.worker = client.worker(
+                n_workers, on_start=started, on_finish=finished, poll=worker_poll,
+                max_poll=max(worker_poll, 2.0),
+            )  # fmt: skip
+            running = asyncio.create_task(state.worker.run(stop), name="in-process-worker")
         try:
             yield
         finally:
-            if state.worker is not None:
-                await state.worker.stop()
+            stop.set()
+            if running is not None:
+                await running
             await watcher.aclose()
 
     app = FastAPI(

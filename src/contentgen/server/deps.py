@@ -15,7 +15,7 @@ import structlog
 from fastapi import Depends, Request
 
 from contentgen.client.local import LocalClient
-from contentgen.errors import Forbidden, JobNotFound, PromptJobNotFound
+from contentgen.errors import Forbidden, InvalidInput, JobNotFound, PromptJobNotFound
 from contentgen.server.security import ANONYMOUS_ADMIN, Principal
 from contentgen.server.state import AppState
 
@@ -56,6 +56,23 @@ async def require_admin(request: Request) -> Principal:
 State = Annotated[AppState, Depends(get_state)]
 Cg = Annotated[LocalClient, Depends(get_client)]
 Admin = Annotated[Principal, Depends(require_admin)]
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters a route does not take (a typo like ``?statu=failed`` would
+    otherwise be ignored silently): 400 naming them, like an unknown body field."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    allowed = {p.alias for p in getattr(dependant, "query_params", ())}
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: unknown query parameter"
+            + (f" (allowed: {', '.join(sorted(allowed))})" if allowed else " (none allowed)"),
+            field=unknown[0],
+        )
 
 
 def job_uuid(job_id: str) -> uuid.UUID:

@@ -28,10 +28,17 @@ DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
 
 
-def error_type(job: Job) -> str:
+#: ``ProviderError.kind`` values (llm/): a bounded set, used as they are.
+PROVIDER_KINDS = frozenset({"rate_limit", "auth", "bad_request", "server", "timeout",
+                            "connection", "empty", "malformed", "budget"})  # fmt: skip
+
+
+def error_type(job: Job, kind: str | None = None) -> str:
     """A bounded label for why a job did not complete."""
     if job.status is JobStatus.CANCELLED:
         return "cancelled"
+    if kind in PROVIDER_KINDS:
+        return str(kind)
     text = (job.error or "").lower()
     for needle, kind in (
         ("worker lost", "worker_lost"), ("rate limit", "rate_limit"), ("429", "rate_limit"),
@@ -67,12 +74,12 @@ class Metrics:
     def accepted(self, content_type: str) -> None:
         self.requests.labels(content_type).inc()
 
-    def finished(self, job: Job, seconds: float | None) -> None:
+    def finished(self, job: Job, seconds: float | None, *, kind: str | None = None) -> None:
         """Count a job that reached a final status in this process."""
         if seconds is not None:
             self.duration.observe(seconds)
         if job.status is not JobStatus.COMPLETED or job.result is None:
-            self.errors.labels(error_type(job)).inc()
+            self.errors.labels(error_type(job, kind)).inc()
             return
         meta = job.result.metadata
         self.completed.labels(job.params.content_type.value).inc()

@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from contentgen.client.local import LocalClient
+from contentgen.production.worker import Worker
 from contentgen.server.events import JobWatcher
 from contentgen.server.metrics import Metrics
 from contentgen.server.security import TokenVerifier
 from contentgen.server.status_cache import CompletedStatusCache
-from contentgen.server.worker import InProcessWorker
 from contentgen.settings import Settings
 
 
@@ -23,7 +23,7 @@ class AppState:
     watcher: JobWatcher
     workers_in_process: int
     sse_ping: float
-    worker: InProcessWorker | None = field(default=None)
+    worker: Worker | None = field(default=None)
     completed: CompletedStatusCache = field(default_factory=CompletedStatusCache)
     _views: dict[frozenset[uuid.UUID] | None, LocalClient] = field(default_factory=dict)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from contentgen.errors import StrategyNotFound
 from contentgen.models import Strategy
-from contentgen.server.deps import Admin, Cg
+from contentgen.server.deps import Admin, Cg, known_query_only
 from contentgen.server.schemas import ClientsBody, ClientView, StrategyBody, errors
 
+STRICT = [Depends(known_query_only)]  # unknown query parameters: 400
 router = APIRouter(tags=["clients"])
 
 
@@ -20,6 +21,7 @@ router = APIRouter(tags=["clients"])
     "/clients",
     summary="The clients this token may use",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": ClientsBody}, **errors(401)},
 )
 async def list_clients(cg: Cg) -> JSONResponse:
@@ -31,6 +33,7 @@ async def list_clients(cg: Cg) -> JSONResponse:
     "/clients/{ref}",
     summary="A client with its effective setup",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": ClientView}, **errors(401, 404)},
 )
 async def get_client(ref: str, cg: Cg) -> JSONResponse:
@@ -51,6 +54,7 @@ async def get_client(ref: str, cg: Cg) -> JSONResponse:
     "/clients/{ref}/strategy",
     summary="A client's own strategy (the active version, or ?version=N)",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": Strategy}, **errors(400, 401, 404)},
 )
 async def get_strategy(
@@ -64,6 +68,7 @@ async def get_strategy(
     "/clients/{ref}/strategy",
     summary="Store a new strategy version (admin)",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": Strategy}, **errors(400, 401, 403, 404)},
 )
 async def put_strategy(ref: str, body: StrategyBody, cg: Cg, _admin: Admin) -> JSONResponse:

@@ -7,18 +7,19 @@ import json
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sse_starlette import EventSourceResponse
 
 from contentgen.logs import get_logger
 from contentgen.models import JobFilter, JobStatus
 from contentgen.server.bodies import status_body
-from contentgen.server.deps import Cg, State, client_for, job_uuid, state_of
+from contentgen.server.deps import Cg, State, client_for, job_uuid, known_query_only, state_of
 from contentgen.server.events import status_events
 from contentgen.server.schemas import GenerateBody, JobIdBody, JobsPage, StatusBody, errors
 
 log = get_logger("contentgen.server")
+STRICT = [Depends(known_query_only)]  # unknown query parameters: 400
 router = APIRouter(tags=["jobs"])
 
 
@@ -26,6 +27,7 @@ router = APIRouter(tags=["jobs"])
     "/generate",
     summary="Queue a content job",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": JobIdBody}, **errors(400, 401, 404)},
 )
 async def generate(body: GenerateBody, cg: Cg, app: State) -> JSONResponse:
@@ -57,6 +59,7 @@ async def status(job_id: str, request: Request) -> Response:
     # solving (the same function the ``Cg`` dependency calls), and completed jobs' bodies
     # from memory (they never change).
     cg = client_for(request)
+    await known_query_only(request)
     wanted = job_uuid(job_id)
     completed = state_of(request).completed
     hit = completed.get(wanted)
@@ -72,6 +75,7 @@ async def status(job_id: str, request: Request) -> Response:
     "/status/{job_id}/events",
     summary="Follow a job's status (server-sent events)",
     response_model=None,
+    dependencies=STRICT,
     responses={
         200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
               "description": "One `status` event (with an `id:`) now and at each status "
@@ -93,6 +97,7 @@ async def status_stream(job_id: str, cg: Cg, app: State) -> EventSourceResponse:
     "/jobs",
     summary="List jobs, newest first",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": JobsPage}, **errors(400, 401, 404)},
 )
 async def list_jobs(
@@ -117,6 +122,7 @@ async def list_jobs(
     "/jobs/{job_id}/cancel",
     summary="Cancel a pending or running job",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": StatusBody}, **errors(401, 404, 409)},
 )
 async def cancel(job_id: str, cg: Cg, app: State) -> JSONResponse:
@@ -130,6 +136,7 @@ async def cancel(job_id: str, cg: Cg, app: State) -> JSONResponse:
     "/jobs/{job_id}/retry",
     summary="Run a failed or cancelled job again",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": StatusBody}, **errors(401, 404, 409)},
 )
 async def retry(job_id: str, cg: Cg, app: State) -> JSONResponse:

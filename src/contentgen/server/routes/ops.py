@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
 from contentgen.errors import StorageError
-from contentgen.server.deps import State
+from contentgen.server.deps import State, known_query_only
 from contentgen.server.errors import error_response
 from contentgen.server.metrics import CONTENT_TYPE
 from contentgen.server.schemas import HealthBody, errors
 
-router = APIRouter(tags=["ops"])
+STRICT = [Depends(known_query_only)]  # unknown query parameters: 400
+router = APIRouter(tags=["ops"], dependencies=STRICT)
 
 
 @router.get("/healthz", summary="The process is up", response_model=None,

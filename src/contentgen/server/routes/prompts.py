@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from contentgen.server.bodies import prompt_body
-from contentgen.server.deps import Cg, prompt_job_uuid
+from contentgen.server.deps import Cg, known_query_only, prompt_job_uuid
 from contentgen.server.schemas import GeneratePromptBody, JobIdBody, PromptBody, errors
 
+STRICT = [Depends(known_query_only)]  # unknown query parameters: 400
 router = APIRouter(tags=["prompts"])
 
 
@@ -17,6 +18,7 @@ router = APIRouter(tags=["prompts"])
     "/generate-prompt",
     summary="Build a prompt in the background",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": JobIdBody}, **errors(400, 401, 404)},
 )
 async def generate_prompt(body: GeneratePromptBody, cg: Cg) -> JSONResponse:
@@ -30,6 +32,7 @@ async def generate_prompt(body: GeneratePromptBody, cg: Cg) -> JSONResponse:
     "/prompt/{job_id}",
     summary="A prompt job: the prompt and its metadata once completed",
     response_model=None,
+    dependencies=STRICT,
     responses={200: {"model": PromptBody}, **errors(401, 404)},
 )
 async def get_prompt(job_id: str, cg: Cg) -> JSONResponse:
