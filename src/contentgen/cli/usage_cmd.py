@@ -95,7 +95,9 @@ def usage(
         lines = sorted(report.lines, key=lambda line: _key(line, names).casefold())
         report = report.model_copy(update={"lines": lines})
     if as_json:
-        print_json(_json(report, names))
+        from contentgen.client.budget_api import report_json
+
+        print_json(report_json(report, names))
     elif as_csv:
         _csv(report, names)
     else:
@@ -110,15 +112,6 @@ def _values(line: UsageLine) -> dict[str, Any]:
     data = line.model_dump(exclude={"key", "cost_nanos"})
     data["cost"] = line.cost
     return data
-
-
-def _json(report: UsageReport, names: dict[str, str]) -> dict[str, Any]:
-    lines = []
-    for line in report.lines:
-        extra = {"client_id": line.key} if report.by == "client" else {}
-        lines.append({report.by: _key(line, names), **extra, **_values(line)})
-    return {"by": report.by, "since": report.since, "until": report.until, "lines": lines,
-            "total": _values(report.total)}  # fmt: skip
 
 
 def _csv(report: UsageReport, names: dict[str, str]) -> None:

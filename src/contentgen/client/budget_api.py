@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contentgen.budgets import BudgetStatus, budget_status, parse_usd
 from contentgen.errors import InvalidInput
 from contentgen.instructions.setup import client_chain
 from contentgen.models import Client as ClientRecord
-from contentgen.models import UsageGroup, UsageReport
+from contentgen.models import UsageGroup, UsageLine, UsageReport
 
 if TYPE_CHECKING:
     from contentgen.storage.base import Storage
@@ -88,3 +88,24 @@ def _amount(amount: float | str) -> int:
     if nanos > MAX_BUDGET * 1_000_000_000:
         raise InvalidInput(f"amount: at most {MAX_BUDGET:,} USD a month", field="amount")
     return nanos
+
+
+def report_json(report: UsageReport, names: dict[str, str]) -> dict[str, Any]:
+    """The JSON form of a usage report (CLI ``--json``, the server's ``GET /usage``): lines
+    keyed by ``client`` (its name, plus ``client_id``), ``model`` or ``day``; money in USD."""
+
+    def values(line: UsageLine) -> dict[str, Any]:
+        data = line.model_dump(exclude={"key", "cost_nanos"})
+        data["cost"] = line.cost
+        return data
+
+    lines = []
+    for line in report.lines:
+        extra = {"client_id": line.key} if report.by == "client" else {}
+        lines.append({report.by: names.get(line.key, line.key), **extra, **values(line)})
+    if report.by == "client":
+        lines.sort(key=lambda item: str(item["client"]).casefold())
+    since = report.since.isoformat() if report.since else None
+    until = report.until.isoformat() if report.until else None
+    return {"by": report.by, "since": since, "until": until, "lines": lines,
+            "total": values(report.total)}  # fmt: skip

@@ -29,7 +29,7 @@ from contentgen.server import errors
 from contentgen.server.context import RequestContext
 from contentgen.server.events import JobWatcher
 from contentgen.server.metrics import Metrics
-from contentgen.server.routes import clients, jobs, ops, prompts
+from contentgen.server.routes import clients, jobs, ops, prompts, usage
 from contentgen.server.security import TokenVerifier
 from contentgen.server.state import AppState
 from contentgen.settings import Settings
@@ -115,7 +115,7 @@ def create_app(
     )
     app.state.contentgen = state
     errors.install(app)
-    for router in (jobs.router, prompts.router, clients.router, ops.router):
+    for router in (jobs.router, prompts.router, clients.router, usage.router, ops.router):
         app.include_router(router)
     app.add_middleware(errors.BodyLimit)
     app.add_middleware(RequestContext)
