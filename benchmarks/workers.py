@@ -1,7 +1,7 @@
 """Jobs/s completed by 1, 2 and 4 `contentgen worker` processes on one SQLite file, with an
 instant fake provider (the fake OpenAI-compatible server, in its own process, answering at
-once): what the job lifecycle itself costs (claim, prompt, call over HTTP, heartbeat-free
-finish with its usage row), not a model.
+once; repair rounds off, so one call per job): what the job lifecycle itself costs (claim,
+prompt, call over HTTP, measuring the piece, finish with its usage row), not a model.
 
     python benchmarks/workers.py [--jobs 2000] [--concurrency 8] [--workers 1,2,4]
 
@@ -34,7 +34,7 @@ TOPIC = "Practical guide to energy savings for small offices"
 def start_provider() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "contentgen.testing.openai_server", "--port", "0",
-         "--delay", "0", "--reply", "# Saving energy\n\nShort, instant answer for the bench."],
+         "--delay", "0"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -76,7 +76,7 @@ def run(workers: int, jobs: int, concurrency: int, base_url: str) -> float:
     home = Path(tempfile.mkdtemp(prefix=f"cg-workers-{workers}-"))
     env = dict(os.environ, CONTENTGEN_HOME=str(home), CONTENTGEN_API_BASE=base_url,
                CONTENTGEN_API_KEY="sk-bench", CONTENTGEN_MODEL="openai/gpt-4o-mini",
-               CONTENTGEN_LOG_LEVEL="error")  # fmt: skip
+               CONTENTGEN_LOG_LEVEL="error", CONTENTGEN_REPAIR_ROUNDS="0")  # fmt: skip
     os.environ.update(env)
     db = home / "contentgen.db"
     queue(jobs)
@@ -92,7 +92,7 @@ def run(workers: int, jobs: int, concurrency: int, base_url: str) -> float:
     codes = [proc.wait(60) for proc in procs]
     usage = count(db, "SELECT count(*) FROM llm_usage")
     assert codes == [0] * workers, codes
-    assert usage == jobs, f"{usage} usage rows for {jobs} jobs"
+    assert usage == jobs, f"{usage} usage rows for {jobs} jobs (one call each expected)"
     return (jobs - 1) / finish_span(db)
 
 

@@ -166,6 +166,9 @@ def test_runs_as_several_processes_on_one_port() -> None:
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+    # the other process went with it: nothing listens on the port any more
+    with httpx.Client(base_url=match.group(1)) as client, pytest.raises(httpx.ConnectError):
+        client.post("/chat/completions", json=CHAT)
 
 
 async def test_stop_drops_open_connections() -> None:

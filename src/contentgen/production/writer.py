@@ -26,8 +26,9 @@ from contentgen.logs import get_logger
 from contentgen.models import ContentRequest, ContentResult, ResultMetadata, TokenUsage
 from contentgen.quality.analyse import analyse
 from contentgen.quality.draft import Draft
+from contentgen.quality.fixes import apply
 from contentgen.quality.prompts import style_brief
-from contentgen.quality.repair import apply, plan
+from contentgen.quality.repair import plan
 from contentgen.quality.report import ComplianceReport
 from contentgen.quality.sections import make_title, write_sections
 from contentgen.quality.session import Session

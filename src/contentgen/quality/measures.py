@@ -186,14 +186,15 @@ def reading_ease(prose: list[Prose]) -> float | None:
 _CITATION = re.compile(
     r"https?://|\bwww\.|\[\^\w+\]|^\s*(?:sources?|references?)\s*:|\baccording to\b|"
     r"\bcited (?:by|in)\b|\(\s*[A-Z][\w.&' -]+,\s*(?:19|20)\d\d\s*\)|\b(?:study|survey|report|"
-    r"research|data) (?:by|from) [A-Z]",
+    r"research|data)(?: (?:conducted|published|released))? (?:by|from) (?:the )?(?-i:[A-Z])",
     re.IGNORECASE | re.MULTILINE,
 )
 
 
 def citation_count(body: str) -> int:
     """Links, footnotes, "Source:" lines, "according to ...", "(Author, 2021)", "a study by
-    X" in the piece's Markdown."""
+    X" (X capitalised: a name) in the piece's Markdown. The form of a citation, not its
+    truth: a small model's sources are as likely invented as not."""
     return len(_CITATION.findall(body))
 
 
@@ -207,7 +208,10 @@ ECHO = re.compile(
     r"approximately|exactly|next|these|the) \d+ words\b|\b(?:new|next|one more) paragraph\b|"
     r"\b(?:two|three|four|\d+) (?:short )?paragraphs\b|\bthe (?:first|second|third) paragraph\b|"
     r"\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
-    r"\bmarkdown\b|\bexact (?:phrase|words)\b|\buse these keywords\b|\bkeywords? naturally\b|"
+    r"\[(?:insert\b[^\]]{0,30}|your\b[^\]]{0,30}|(?:first |last |full )?name|company(?: name)?|"
+    r"city|date|link|phone(?: number)?|address|email|brand|product)\]|"
+    r"\bthe part (?:already|is still|says)\b|\bmarkdown\b|\bexact (?:phrase|words)\b|"
+    r"\buse these keywords\b|\bkeywords? naturally\b|"
     r"\b(?:primary |seo )?keywords?\s*:|\bseo rule\b|\bmeta description\b|"
     r"\bhere(?:'s| is) (?:a|an|the|your|my) (?:\w+ )?(?:revised|rewritten|new|updated|blog|"
     r"section|paragraph|post|article|title|meta|version|sentence)\b|\bas an ai\b|"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.models import ContentType
 from contentgen.quality.markdown import words
+from contentgen.quality.spec import FORBIDDEN_KEYS
 
 KIND = {
     ContentType.BLOG: "blog post",
@@ -27,6 +28,8 @@ def style_brief(setup: EffectiveSetup, *, small: bool = False) -> str:
     if toned:
         parts.append("Tone: " + ", ".join(toned) + ".")
     for key, pref in setup.preferences.items():
+        if small and key.strip().lower().replace("-", "_") in FORBIDDEN_KEYS:
+            continue  # naming them to a small model makes it use them; code removes them
         label = key.replace("_", " ").replace("-", " ").capitalize()
         parts.append(f"{label}: {pref.value.rstrip('.')}.")
     for rule in setup.seo_rules.values():
@@ -114,11 +117,9 @@ def rewrite(kind: str, title: str, topic: str, style: str, heading: str, budget:
 
 
 def sentence(kind: str, topic: str, keyword: str | None, *, cite: bool = False) -> str:
-    if cite:
-        return (
-            f"Write one sentence for a {kind} about {topic} that names a credible source "
-            "(an organisation or a study) for a fact."
-        )
+    if cite:  # small models follow a given start far better than "cite a source"
+        return f'Write a sentence about {topic} that begins "A study by", naming who did it.'
+
     return f'Write one sentence for a {kind} about {topic} with the words "{keyword}" in it.'
 
 
@@ -145,8 +146,7 @@ INSTRUCTIONS = (
     "a hook line, a short body, a call to action and up to three hashtags",
     "more for the part of a titled, saying something new. No headings. The part already says:",
     "Rewrite the part below: words of plain paragraphs, no heading.",
-    "Write one sentence for a that names a credible source (an organisation or a study) for "
-    "a fact. with the words in it.",
+    "Write one sentence for a with the words in it. that begins A study by, naming who did it.",
     "Up to 10 words with in it. Only the title.",
     "Write one sentence of under characters that sums up a",
 )

@@ -30,7 +30,7 @@ CLOSING_LIKE = re.compile(
 #: Words a part gets at least (a section under ``MIN_SECTION_WORDS`` counts as empty).
 MIN_PART_WORDS = 35
 #: Words per part the writer aims at: small models wander past ~90 words.
-WORDS_PER_PART = {True: 85, False: 150}
+WORDS_PER_PART = {True: 65, False: 150}
 MAX_BODY_SECTIONS = 6
 OUTLINE_WORDS = 40
 TITLE_WORDS = 14
@@ -209,7 +209,7 @@ def summary(parts: list[tuple[str | None, str]], small: bool = False) -> str:
 def meta_from(text: str, limit: int) -> str | None:
     """A meta description from a part's first sentences, within ``limit`` characters."""
     out = ""
-    for sentence in sentences(" ".join(text.split())):
+    for sentence in sentences(" ".join(text.split()).strip("\"'“”")):
         candidate = f"{out} {sentence}".strip()
         if len(candidate) > limit:
             break

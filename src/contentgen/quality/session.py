@@ -74,14 +74,18 @@ class Session:
 
     def clean(self, reply: Completion, heading: str, seen: list[str]) -> str:
         """A reply's text as the body of part ``heading`` (``tidy.section_body``)."""
-        from contentgen.quality.tidy import section_body
+        from contentgen.quality.measures import forbidden_found
+        from contentgen.quality.tidy import drop_sentences, section_body
 
-        return section_body(
+        body = section_body(
             reply.text, heading, title=self.title, small=self.small, seen=seen,
             cut=reply.finish_reason == "length",
             labels=[*self.labels, "Introduction", "Conclusion", "Opening", heading],
             keep=" ".join(self.spec.allowed),
         )  # fmt: skip
+        if self.small and self.spec.forbidden:  # code keeps a small model's words in line
+            body = drop_sentences(body, lambda s: bool(forbidden_found(s, self.spec.forbidden)))
+        return body
 
     def emit(self, text: str) -> None:
         """Stream text the code writes itself (headings) alongside the model's."""

@@ -76,7 +76,17 @@ def _label_pattern(labels: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(rf"^\W*(?:{'|'.join(names)})\s*[:\-–—]\s*", re.IGNORECASE)
 
 
+#: A small model talking about the task instead of doing it.
+_CHATTER_SENTENCE = re.compile(
+    r"\bi'?m (?:ready|happy|glad|excited) to (?:help|begin|start|assist|share|write)\b|"
+    r"\bas an ai\b|\blet me know if\b|\bhope this helps\b",
+    re.IGNORECASE,
+)
+
+
 def _echoes(sentence: str, keep: str) -> bool:
+    if _CHATTER_SENTENCE.search(sentence):
+        return True
     match = ECHO.search(sentence)
     return match is not None and match.group(0).strip().lower() not in keep.lower()
 
@@ -192,6 +202,7 @@ def add_sentence(text: str, sentence: str) -> str:
     return _rebuild(text, doc, {first.start: (first, f"{joined} {sentence}")})
 
 
+_LIST_MARKER = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+")
 _FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
 _HEADING_LINE = re.compile(r"^(\s{0,3})(#{1,6})(\s+)(.*)$")
 
@@ -205,8 +216,9 @@ def section_body(
     ``small``: then ``tidy_markdown`` (with ``seen``, ``cut``, ``labels``, ``keep``), after
     code fences and indentation go (a small model asked for paragraphs writes none on purpose).
     A fence left open is closed: it would swallow the sections after it."""
-    if small:
-        reply = "\n".join(line.strip() for line in reply.splitlines() if not _FENCE.match(line))
+    if small:  # prose only: no fences, indentation or list markers
+        reply = "\n".join(_LIST_MARKER.sub("", line.strip()) for line in reply.splitlines()
+                          if not _FENCE.match(line))  # fmt: skip
     doc = parse(reply)
     drop = {normalise(heading), normalise(title)} - {""}
     lines = list(doc.lines)

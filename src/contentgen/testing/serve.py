@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import ssl
 import subprocess
 import sys
+import threading
 
 from contentgen.testing.openai_server import FakeOpenAIServer
 
@@ -23,17 +25,28 @@ async def _serve(args: argparse.Namespace, tls: ssl.SSLContext | None) -> None:
     server = FakeOpenAIServer(host=args.host, port=args.port, delay=args.delay, reply=args.reply,
                               tls=tls, reuse_port=reuse_port)  # fmt: skip
     url = await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if args.reuse_port:  # a child: end with the parent (its stdin closes when the parent dies)
+        threading.Thread(target=_end_with_parent, args=(loop, stop), daemon=True).start()
     children = [_child(args, server.port) for _ in range(args.processes - 1)]
     try:
         # A command-line entry point: say where it listens so a benchmark script can connect.
         print(f"listening on {url}", flush=True)
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         for child in children:
             child.terminate()
         for child in children:
             child.wait()
         await server.stop()
+
+
+def _end_with_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    sys.stdin.read()  # returns at EOF: the parent is gone
+    loop.call_soon_threadsafe(stop.set)
 
 
 def _child(args: argparse.Namespace, port: int) -> subprocess.Popen[str]:
@@ -43,7 +56,7 @@ def _child(args: argparse.Namespace, port: int) -> subprocess.Popen[str]:
         command += ["--reply", args.reply]
     if args.certfile:
         command += ["--certfile", args.certfile, "--keyfile", args.keyfile]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     child.stdout.readline()  # "listening on ...": it is accepting
     return child
