@@ -93,3 +93,53 @@ def test_effective_settings_say_where_each_value_came_from(
     assert views["home"].origin == "environment"  # set by the autouse fixture
     assert (views["llm_timeout"].origin, views["llm_timeout"].value) == ("default", 120.0)
     assert views["concurrency"].env == "CONTENTGEN_CONCURRENCY"
+
+
+def test_precedence_is_arguments_environment_dotenv_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "contentgen.toml").write_text("llm_retries = 2\nconcurrency = 3\nmodel = 'a/t'\n")
+    (tmp_path / ".env").write_text("CONTENTGEN_CONCURRENCY=5\nCONTENTGEN_MODEL=a/d\n")
+    monkeypatch.setenv("contentgen_model", "a/e")  # any case
+    settings = Settings(llm_timeout=9)
+    assert (settings.llm_retries, settings.concurrency, settings.model) == (2, 5, "a/e")
+    assert settings.llm_timeout == 9 and Settings(model="a/k").model == "a/k"
+
+
+def test_dotenv_syntax() -> None:
+    from contentgen.settings_sources import parse_dotenv
+
+    text = (
+        "# a comment\n\nexport CONTENTGEN_MODEL=openai/gpt-4o-mini  # trailing comment\n"
+        "CONTENTGEN_API_KEY='sk-#not-a-comment'\n"
+        "CONTENTGEN_CATALOGUE=\"{\\\"cost\\\": \\\"x\\\"}\"\n"
+        "not a line\n"
+    )
+    assert parse_dotenv(text) == {
+        "CONTENTGEN_MODEL": "openai/gpt-4o-mini",
+        "CONTENTGEN_API_KEY": "sk-#not-a-comment",
+        "CONTENTGEN_CATALOGUE": '{"cost": "x"}',
+    }
+
+
+def test_mappings_are_json_in_the_environment_and_native_in_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contentgen.errors import ConfigurationError
+
+    (tmp_path / "contentgen.toml").write_text('rpm_limits = {"openai/gpt-4o-mini" = 500}\n')
+    assert Settings().rpm_limits == {"openai/gpt-4o-mini": 500}
+    monkeypatch.setenv("CONTENTGEN_RPM_LIMITS", "not json")
+    expected = r"CONTENTGEN_RPM_LIMITS \(from the environment\) is not valid JSON"
+    with pytest.raises(ConfigurationError, match=expected):
+        Settings()
+
+
+def test_settings_do_not_import_pydantic_settings(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = "import contentgen.settings, sys; print('pydantic_settings' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)  # fmt: skip
+    assert done.stdout.strip() == "False"

@@ -1,7 +1,10 @@
 """Settings: ``CONTENTGEN_*`` environment variables, ``.env`` and ``contentgen.toml``.
 
 Built once at the edge (CLI entry, server start, ``Client.from_settings()``) and passed down;
-no module reads the environment at import time.
+no module reads the environment at import time. ``Settings()`` reads the sources
+(``settings_sources.py``: keyword arguments > environment > ``.env`` > ``contentgen.toml``);
+``load_settings()`` does the same and turns every problem into a one-line
+``ConfigurationError`` naming the variable, where it came from and what it accepts.
 """
 
 from __future__ import annotations
@@ -9,16 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from contentgen.errors import ConfigurationError
+from contentgen.settings_sources import TOML, env_name, read_sources
 
 EMBEDDED_MODEL = "local/smollm2"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -26,23 +23,24 @@ CACHE_SCHEMES = ("disk", "memory", "redis", "rediss")
 
 
 def default_home() -> Path:
+    import platformdirs
+
     return platformdirs.user_data_path("contentgen", appauthor=False)
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob of contentgen. Each field is ``CONTENTGEN_<NAME>`` in the environment.
 
     A field's ``description`` says its format; README.md lists every field (a test keeps the
     two in sync) and ``contentgen settings`` shows the effective values and their origin.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="CONTENTGEN_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        toml_file="contentgen.toml",
-    )
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+
+    def __init__(self, **values: Any) -> None:
+        """Keyword arguments win over the environment, ``.env`` and ``contentgen.toml``."""
+        found = read_sources({n: f.annotation for n, f in type(self).model_fields.items()})
+        super().__init__(**{**found.values, **values})
 
     home: Path = Field(
         default_factory=default_home,
@@ -164,95 +162,42 @@ class Settings(BaseSettings):
             self.cache_url = f"disk://{self.home / 'cache'}"
         return self
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls),
-            file_secret_settings,
-        )
-
 
 # --- loading with errors a user can act on -------------------------------------------------
 
-_SOURCES = {
-    "EnvSettingsSource": "the environment",
-    "DotEnvSettingsSource": ".env",
-    "TomlConfigSettingsSource": "contentgen.toml",
-}
-
-
 def load_settings(**values: Any) -> Settings:
     """``Settings(**values)``, with every problem in the environment, ``.env`` or
-    ``contentgen.toml`` raised as a one-line ``ConfigurationError`` that names the variable
-    or file, where it came from and what is accepted."""
+    ``contentgen.toml`` raised as a one-line ``ConfigurationError``."""
     try:
         return Settings(**values)
-    except UnicodeDecodeError as exc:
-        raise ConfigurationError(
-            f"a settings file (.env or contentgen.toml) is not UTF-8 text ({exc.reason} at "
-            f"byte {exc.start + 1}); save it as UTF-8",
-            field="settings",
-        ) from exc
     except Exception as exc:
-        translated = settings_error(exc)
+        translated = settings_error(exc, given=values)
         if translated is None:
             raise
         raise translated from exc
 
 
-def env_name(field: str) -> str:
-    """``CONTENTGEN_CONCURRENCY`` for ``concurrency``."""
-    return f"{Settings.model_config.get('env_prefix', '')}{field}".upper()
+def _label(name: str, given: dict[str, Any]) -> str:
+    if name in given:
+        return f"{name} (given as an argument)"
+    origin = read_sources({name: Settings.model_fields[name].annotation}).origins.get(name)
+    if origin == TOML:
+        return f"{name} (from {TOML})"
+    where = "the environment" if origin in (None, "environment") else origin
+    return f"{env_name(name)} (from {where})"
 
 
-def _origin(field: str) -> tuple[str, str]:
-    """(name, source) of a setting's raw value, for error messages: the variable in the
-    environment or .env, else the key in contentgen.toml."""
-    import os
-
-    name = env_name(field)
-    if any(key.upper() == name for key in os.environ):
-        return name, "the environment"
-    try:
-        from pydantic_settings import DotEnvSettingsSource
-
-        if field in DotEnvSettingsSource(Settings)():
-            return name, ".env"
-    except Exception:  # an unreadable .env is reported on its own
-        pass
-    return field, "contentgen.toml"
-
-
-def _label(field: str, source: str | None = None) -> str:
-    name, where = _origin(field)
-    if source is not None:
-        where = _SOURCES.get(source, source)
-        name = field if where == "contentgen.toml" else env_name(field)
-    return f"{name} (from {where})"
-
-
-def _expected(field: str) -> str:
-    info = Settings.model_fields.get(field)
+def _expected(name: str) -> str:
+    info = Settings.model_fields.get(name)
     return f"; expected {info.description}" if info is not None and info.description else ""
 
 
-def _shown(field: str, value: Any) -> str:
+def _shown(name: str, value: Any) -> str:
     """A bad value fit for an error message: secrets and URL passwords hidden, kept short."""
-    info = Settings.model_fields.get(field)
+    info = Settings.model_fields.get(name)
     if info is not None and "SecretStr" in str(info.annotation):
         return "'***'"
-    text = mask_url(value) if isinstance(value, str) else repr(value)
-    text = repr(text) if isinstance(value, str) else text
+    text = repr(mask_url(value)) if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -263,40 +208,24 @@ def mask_url(value: str) -> str:
     return re.sub(r"(://[^/@:\s]*:)[^/@\s]+@", r"\1***@", value)
 
 
-def settings_error(exc: BaseException) -> ConfigurationError | None:
-    """A ``ConfigurationError`` for a failure to build ``Settings``, or None if ``exc`` is not
-    one (pydantic ValidationError, pydantic-settings SettingsError or a TOML error)."""
-    import tomllib
-
+def settings_error(
+    exc: BaseException, given: dict[str, Any] | None = None
+) -> ConfigurationError | None:
+    """A ``ConfigurationError`` for a pydantic ``ValidationError`` raised by ``Settings``
+    (naming the variable, its origin and the format it takes), or None for other errors."""
     from pydantic import ValidationError
-    from pydantic_settings import SettingsError
 
-    if isinstance(exc, ValidationError) and exc.title == Settings.__name__:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
-        msg = str(first["msg"]).removeprefix("Value error, ")
-        expected = "" if first["type"] == "value_error" else _expected(field)
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        value = f"={_shown(field, first['input'])}" if "input" in first else ""
-        return ConfigurationError(
-            f"setting {_label(field)}{value}: {msg}{expected}{suffix}", field=field
-        )
-    if isinstance(exc, SettingsError):
-        import re
-
-        found = re.search(r'field "(\w+)" from source "(\w+)"', str(exc))
-        if found is None:
-            return ConfigurationError(f"settings: {exc}", field="settings")
-        field, source = found.groups()
-        reason = f": {exc.__cause__}" if exc.__cause__ else ""
-        return ConfigurationError(
-            f"setting {_label(field, source)} cannot be parsed{reason}{_expected(field)}",
-            field=field,
-        )
-    if isinstance(exc, tomllib.TOMLDecodeError):
-        return ConfigurationError(
-            f"settings file contentgen.toml is not valid TOML: {exc}; fix it or move it away",
-            field="toml",
-        )
-    return None
+    if not (isinstance(exc, ValidationError) and exc.title == Settings.__name__):
+        return None
+    first = exc.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else "settings"
+    if name not in Settings.model_fields:
+        return ConfigurationError(f"settings: {first['msg']}", field="settings")
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    expected = "" if first["type"] == "value_error" else _expected(name)
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    value = f"={_shown(name, first['input'])}" if "input" in first else ""
+    return ConfigurationError(
+        f"setting {_label(name, given or {})}{value}: {msg}{expected}{suffix}", field=name
+    )

@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from contentgen.settings import Settings, env_name, mask_url
+from contentgen.settings import Settings, mask_url
+from contentgen.settings_sources import env_name, read_sources
 
 #: Origins, highest precedence first (the order Settings reads its sources in).
 ORIGINS = ("argument", "environment", ".env", "contentgen.toml", "default")
@@ -27,20 +28,6 @@ class SettingView:
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "env": self.env, "value": self.value, "origin": self.origin}
-
-
-def _raw_sources() -> list[tuple[str, dict[str, Any]]]:
-    from pydantic_settings import (
-        DotEnvSettingsSource,
-        EnvSettingsSource,
-        TomlConfigSettingsSource,
-    )
-
-    return [
-        ("environment", EnvSettingsSource(Settings)()),
-        (".env", DotEnvSettingsSource(Settings)()),
-        ("contentgen.toml", TomlConfigSettingsSource(Settings)()),
-    ]
 
 
 def shown_value(value: Any) -> Any:
@@ -61,10 +48,10 @@ def effective_settings(
 ) -> list[SettingView]:
     """Every field of ``settings`` in declaration order, with the source it came from
     (``init_values``: the keyword arguments ``settings`` was built with, if any)."""
-    sources = [("argument", dict(init_values or {})), *_raw_sources()]
+    origins = read_sources({n: f.annotation for n, f in Settings.model_fields.items()}).origins
     views = []
     for name, info in Settings.model_fields.items():
-        origin = next((label for label, found in sources if name in found), "default")
+        origin = "argument" if name in (init_values or {}) else origins.get(name, "default")
         views.append(
             SettingView(
                 name=name,

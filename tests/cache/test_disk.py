@@ -58,8 +58,9 @@ asyncio.run(main())
 async def test_unusable_directory_is_a_configuration_error(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
+    cache = DiskCache(not_a_dir / "cache")  # opened on first use
     with pytest.raises(ConfigurationError, match="writable directory") as caught:
-        DiskCache(not_a_dir / "cache")
+        await cache.get("k")
     assert caught.value.__cause__ is not None
 
 
@@ -114,10 +115,15 @@ async def test_a_cache_that_cannot_be_rebuilt_turns_itself_off(
     from contentgen.cache import disk
 
     async with DiskCache(tmp_path / "c") as cache:
-        damage(tmp_path / "c")
+        await cache.set("before", b"x")
+    damage(tmp_path / "c")
+    real_open = disk.DiskCache._open
+    async with DiskCache(tmp_path / "c") as cache:
 
         def refuse(self: DiskCache) -> None:
-            raise OSError("read-only file system")
+            if not (tmp_path / "c" / "cache.db").exists():  # deleted by the rebuild
+                raise OSError("read-only file system")
+            real_open(self)  # finds the damage
 
         monkeypatch.setattr(disk.DiskCache, "_open", refuse)
         with capture_logs() as logs:

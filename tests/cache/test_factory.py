@@ -16,6 +16,8 @@ async def test_disk_absolute_path(tmp_path: Path) -> None:
         assert isinstance(cache, DiskCache)
         assert cache.directory == tmp_path / "abs"
         assert cache.directory.is_absolute()
+        assert not (tmp_path / "abs").exists()  # opened on first use
+        await cache.set("k", b"v")
         assert (tmp_path / "abs").is_dir()
 
 

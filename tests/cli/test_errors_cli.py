@@ -26,8 +26,7 @@ def jobs(cli: Cli) -> list[dict[str, object]]:
     [
         ("CONTENTGEN_CONCURRENCY", "abc", "an integer 1-512"),
         ("CONTENTGEN_CONCURRENCY", "0", "greater than or equal to 1"),
-        ("CONTENTGEN_CATALOGUE", "cost=gpt", "a JSON object"),
-        ("CONTENTGEN_CATALOGUE", '["a"]', "valid dictionary"),
+        ("CONTENTGEN_CATALOGUE", '["a"]', "a TOML file path or an inline TOML/JSON table"),
         ("CONTENTGEN_RPM_LIMITS", "{", "a JSON object"),
         ("CONTENTGEN_LLM_TIMEOUT", "soon", "a number > 0"),
         ("CONTENTGEN_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
@@ -43,6 +42,14 @@ def test_bad_settings_in_the_environment_are_one_line_naming_the_variable(
         message = cli(*command, code=1, env={variable: value}).stderr
         assert message.startswith(f"error: setting {variable} (from the environment)")
         assert says in message
+
+
+def test_a_catalogue_that_is_not_a_file_or_a_table_is_one_line(cli: Cli) -> None:
+    # a string is a path or inline TOML: read (and refused) where the catalogue is loaded
+    for command in (["jobs"], ["models"]):
+        message = cli(*command, code=1, env={"CONTENTGEN_CATALOGUE": "cost=gpt"}).stderr
+        assert message.startswith("error: CONTENTGEN_CATALOGUE: cannot read cost=gpt")
+        assert "give a TOML file or a table" in message
 
 
 def test_a_known_log_level_is_accepted_in_any_case(cli: Cli) -> None:

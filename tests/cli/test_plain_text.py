@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from typer.testing import Result
 
-from contentgen.cli.output import PlainConsole, clean, plain
+from contentgen.cli.output import clean, plain, plain_console_class
+
+PlainConsole = plain_console_class()
 
 Cli = Callable[..., Result]
 

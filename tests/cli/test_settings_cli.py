@@ -30,3 +30,8 @@ def test_settings_lists_every_value_and_its_origin(cli: Cli, tmp_path: Path) -> 
     assert lines["CONTENTGEN_CONCURRENCY"][1:] == ["6", "environment"]
     assert lines["CONTENTGEN_LLM_RETRIES"][1:] == ["5", "contentgen.toml"]
     assert lines["CONTENTGEN_API_KEY"][1:] == ["***", "environment"]
+
+
+def test_unknown_contentgen_variables_are_pointed_out(cli: Cli) -> None:
+    result = cli("settings", env={"CONTENTGEN_MODLE": "openai/gpt-4o-mini"})
+    assert "ignored (no such setting): CONTENTGEN_MODLE" in result.stderr

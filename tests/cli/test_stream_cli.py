@@ -81,8 +81,8 @@ def test_a_terminal_gets_a_live_view_then_the_piece(
             break
         chunks.append(data)
     os.close(leader)
-    assert proc.wait(timeout=30) == 0
     shown = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.wait(timeout=30) == 0, shown
     assert "writing with openai/gpt-4o-mini" in shown  # the live status line was drawn
     assert "# " in shown and "done" in shown
     assert server.last_request is not None and server.last_request["stream"] is True

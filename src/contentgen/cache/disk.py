@@ -16,7 +16,10 @@ the event loop: alone a get takes ~30 µs and a set ~60 µs, but with other proc
 the same directory (workers and a server) the 99th percentile was ~10 ms and the worst set
 200 ms (its SQLite write lock), a stall no server loop can afford; the thread hop costs
 ~90 µs. diskcache's connections are per thread, so the one opened while constructing is
-closed at once and ``aclose`` closes the worker's connection on the worker thread.
+opened on that thread at first use and ``aclose`` closes it there.
+
+The directory is opened on first use, so a command that never touches the cache (e.g.
+`contentgen jobs`) neither imports diskcache nor opens its database (issue 7, point 20).
 """
 
 from __future__ import annotations
@@ -30,8 +33,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Self, TypeVar
-
-import diskcache
 
 from contentgen.cache.base import CacheStats
 from contentgen.errors import ConfigurationError
@@ -59,22 +60,32 @@ class DiskCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self._cache: Any = None  # None: turned off after damage that could not be repaired
+        self._opened = False
+        self._cache: Any = None  # None once opened: turned off after damage not repaired
         self._executor: ThreadPoolExecutor | None = None  # the thread every call runs on
+
+    def _handle(self) -> Any:
+        """The diskcache, opened on first use (on the worker thread); a damaged one is
+        rebuilt, an unusable directory is a ``ConfigurationError``."""
+        if self._opened:
+            return self._cache
+        self._opened = True
         try:
             self._cache = self._open()
         except (OSError, sqlite3.Error) as exc:
             if not _damaged(exc):
+                self._opened = False
                 raise ConfigurationError(
                     f"disk cache: cannot open directory {str(self.directory)!r} ({exc}); point "
                     "CONTENTGEN_CACHE_URL at a writable directory, e.g. disk:///tmp/cg-cache",
                     directory=str(self.directory),
                 ) from exc
             self._rebuild(exc)
-        if self._cache is not None:
-            self._cache.close()  # this thread's connection; the worker thread opens its own
+        return self._cache
 
     def _open(self) -> Any:
+        import diskcache
+
         private_dir(self.directory)
         private_file(self.directory / "cache.db", siblings=("-wal", "-shm"))
         cache = diskcache.Cache(str(self.directory))
@@ -116,10 +127,11 @@ class DiskCache:
     def _call(self, operation: Callable[[Any], T], default: T) -> T:
         """Run ``operation`` on the diskcache; on damage rebuild once and retry."""
         for attempt in (1, 2):
-            if self._cache is None:
+            cache = self._handle()
+            if cache is None:
                 return default
             try:
-                return operation(self._cache)
+                return operation(cache)
             except sqlite3.Error as exc:
                 if not _damaged(exc) or attempt == 2:
                     if _damaged(exc):
@@ -181,6 +193,7 @@ class DiskCache:
     def _close_connection(self) -> None:
         if self._cache is not None:
             self._cache.close()
+        self._cache, self._opened = None, False
 
     async def __aenter__(self) -> Self:
         return self

@@ -145,7 +145,7 @@ class _Progress:
             TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn(),
             TextColumn("failed {task.fields[failed]}"), TextColumn("${task.fields[cost]:.4f}"),
             TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-            console=err, disable=hidden,
+            console=err.real, disable=hidden,
         )  # fmt: skip
         self.task = self.progress.add_task("batch", total=total, failed=0, cost=0.0)
 

@@ -4,9 +4,9 @@ Text that came from a user, a file, a database or a model (topics, client names,
 file names, error messages, hints) is never read as rich markup, emoji codes or terminal
 control sequences:
 
-- ``out`` / ``err`` are consoles whose every string passes through ``clean`` and is rendered
-  with markup and emoji off — also strings rich renders on its own (table cells, tree labels,
-  titles). So ``out.print(name)`` and ``table.add_row(topic)`` are safe.
+- ``out`` / ``err`` are consoles (created on first use) whose every string passes through
+  ``clean`` and is rendered with markup and emoji off — also strings rich renders on its own
+  (table cells, tree labels, titles). So ``out.print(name)`` and ``table.add_row(topic)`` are safe.
 - Styling is never markup: use ``say("added client ", (name, "bold"))`` (a part is a string,
   or a ``(text, style)`` pair) or a ``Text`` built with ``plain``.
 - ``print_json`` writes JSON on stdout; ``echo`` writes long raw text (a piece's Markdown).
@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
 # Terminal control sequences and characters, in the order they must be tried.
@@ -49,24 +49,46 @@ def one_line(text: object) -> str:
     return " ".join(part.strip() for part in clean(text).splitlines() if part.strip())
 
 
-class PlainConsole(Console):
-    """A console that never reads markup or emoji codes, never highlights, and drops control
-    sequences from every string it renders (``print`` arguments, table cells, tree labels,
-    titles)."""
+@cache
+def plain_console_class() -> type[Console]:
+    """``PlainConsole``: a console that never reads markup or emoji codes, never highlights,
+    and drops control sequences from every string it renders (``print`` arguments, table
+    cells, tree labels, titles). Built on first use: rich is imported only by commands that
+    print through it (not by ``--help``, ``--version`` or JSON output)."""
+    from rich.console import Console
 
-    def render_str(self, text: str, **kwargs: Any) -> Text:
-        kwargs["markup"] = False
-        kwargs["emoji"] = False
-        kwargs["highlight"] = False
-        return super().render_str(clean(text), **kwargs)
+    class PlainConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Text:
+            kwargs["markup"] = False
+            kwargs["emoji"] = False
+            kwargs["highlight"] = False
+            return super().render_str(clean(text), **kwargs)
+
+    return PlainConsole
 
 
-def _console(stderr: bool) -> PlainConsole:
-    return PlainConsole(stderr=stderr, soft_wrap=True, highlight=False, markup=False, emoji=False)
+class _LazyConsole:
+    """Stands for a ``PlainConsole`` on stdout or stderr, created on first use."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def real(self) -> Console:
+        """The console itself (for rich objects that want one, e.g. ``Progress``)."""
+        if self._console is None:
+            self._console = plain_console_class()(
+                stderr=self._stderr, soft_wrap=True, highlight=False, markup=False, emoji=False
+            )
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
 
-out = _console(stderr=False)
-err = _console(stderr=True)
+out: Any = _LazyConsole(stderr=False)
+err: Any = _LazyConsole(stderr=True)
 
 _mode = {"json": False}
 

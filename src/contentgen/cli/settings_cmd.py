@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contentgen.cli.common import load_settings
 from contentgen.cli.options import AsJson
-from contentgen.cli.output import out, print_json
+from contentgen.cli.output import out, print_json, say
 
 
 def settings(as_json: AsJson = False) -> None:
@@ -24,6 +24,12 @@ def settings(as_json: AsJson = False) -> None:
         shown = "" if value is None else value if isinstance(value, str) else _json(value)
         table.add_row(v.env, shown, v.origin)
     out.print(table)
+    from contentgen.settings import Settings
+    from contentgen.settings_sources import unknown_variables
+
+    unknown = unknown_variables(Settings.model_fields)
+    if unknown:
+        say(("ignored (no such setting): " + ", ".join(unknown), "yellow"), to_err=True)
 
 
 def _json(value: object) -> str:

@@ -42,7 +42,7 @@ class StreamView:
         if self._use_live:
             from rich.live import Live
 
-            self._live = Live(self._render(), console=out, transient=True, auto_refresh=True,
+            self._live = Live(self._render(), console=out.real, transient=True, auto_refresh=True,
                               refresh_per_second=4, vertical_overflow="crop")  # fmt: skip
             self._live.__enter__()
         return self
