@@ -65,6 +65,14 @@ COMMANDS: dict[str, list[str]] = {
     "jobs recover": ["jobs", "recover"],
     "tokens create": ["tokens", "create", "-c", "acme"],
     "db sql": ["db", "sql"],
+    "budgets set": ["budgets", "set", "acme", "50"],
+    "budgets show": ["budgets", "show", "acme"],
+    "budgets list": ["budgets", "list"],
+    "budgets remove": ["budgets", "remove", "acme"],
+    "usage": ["usage"],
+    "usage --by model": ["usage", "--by", "model"],
+    "keys list": ["keys", "list"],
+    "keys remove": ["keys", "remove", "anthropic"],
 }
 #: Commands not measured, and why.
 NOT_MEASURED: dict[str, str] = {
@@ -74,6 +82,7 @@ NOT_MEASURED: dict[str, str] = {
     "worker": "runs until stopped",
     "db migrate": "needs a PostgreSQL server (SQLite migrates itself on open)",
     "db status": "needs a PostgreSQL server",
+    "keys set": "reads a key from a hidden prompt or stdin (keys list/remove are measured)",
 }
 #: Commands whose measured run may exit non-zero on purpose (e.g. removing a missing client).
 MAY_FAIL = {"clients remove", "clients rename", "rules remove", "prefs remove",

@@ -38,8 +38,8 @@ def test_import_contentgen_is_light(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "argv",
     [["--help"], ["jobs"], ["status", "00000000-0000-0000-0000-000000000000"], ["models"],
-     ["clients", "list"], ["serve", "--help"], ["tokens", "create", "--help"],
-     ["settings"], ["--version"], ["jobs", "--json"]],
+     ["clients", "list"], ["serve", "--help"], ["tokens", "create", "--help"], ["settings"],
+     ["--version"], ["jobs", "--json"], ["usage"], ["budgets", "list"], ["keys", "list"]],
 )  # fmt: skip
 def test_cli_commands_do_not_import_heavy_modules(tmp_path: Path, argv: list[str]) -> None:
     body = (

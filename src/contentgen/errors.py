@@ -202,6 +202,16 @@ class ProviderUnavailable(ProviderError):
     status_code = 503
 
 
+class BudgetExceeded(ProviderError):
+    """A paid call was refused before it was made: it would pass the client's monthly budget,
+    or its price is unknown while a budget applies. The message carries the numbers."""
+
+    status_code = 402
+
+    def __init__(self, message: str, *, provider: str, model: str, **details: Any) -> None:
+        super().__init__(message, provider=provider, model=model, kind="budget", **details)
+
+
 class StorageError(ContentgenError):
     pass
 

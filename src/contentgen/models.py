@@ -216,6 +216,9 @@ class ResultMetadata(_Model):
     compliance: ComplianceReport | None = None
     #: True when the kept text still contains a part the provider cut at its token limit.
     truncated: bool = False
+    #: Calls whose price is unknown: ``generation_cost`` covers the other calls only, and the
+    #: usage rows of these have an unknown (NULL) cost — never a silent $0.
+    unpriced_calls: int = 0
 
 
 class ContentResult(_Model):
@@ -466,6 +469,51 @@ class UsageSummary(_Model):
     reasoning_tokens: int
     cost: float | None
     unpriced_calls: int
+
+
+UsageGroup = Literal["client", "model", "day"]
+
+
+class UsageLine(_Model):
+    """One line of the usage report (``UsageStore.usage_report``): a client, a model or a
+    UTC day, or the total.
+
+    From the usage rows (one per provider attempt, by ``created_at``): ``calls``,
+    ``failed_calls``, ``retries`` (attempts made after a failed attempt of the same job run:
+    retries and fallbacks), tokens, ``cost_nanos`` (the priced calls, exact; None when no call
+    had a price) and ``unpriced_calls``. From the jobs finished in the window (by their finish
+    time): ``pieces`` (completed) and ``failures`` (failed); a job counts under the model of
+    its last call, or under the key ``"(no call)"`` when it made none."""
+
+    key: str
+    calls: int = 0
+    failed_calls: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_nanos: int | None = None
+    unpriced_calls: int = 0
+    pieces: int = 0
+    failures: int = 0
+
+    @property
+    def cost(self) -> float | None:
+        return None if self.cost_nanos is None else from_nanos(self.cost_nanos)
+
+
+class UsageReport(_Model):
+    """``lines`` sorted by key, and their ``total`` (jobs counted once)."""
+
+    by: UsageGroup
+    since: datetime | None = None
+    until: datetime | None = None
+    lines: list[UsageLine]
+    total: UsageLine
+
+
+NO_CALL = "(no call)"
 
 
 class PromptMetadata(_Model):

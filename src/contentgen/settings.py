@@ -148,6 +148,12 @@ class Settings(BaseModel):
     log_level: str = Field(
         "WARNING", description="DEBUG | INFO | WARNING | ERROR | CRITICAL (logs go to stderr)"
     )
+    tracing: bool = Field(
+        False,
+        description="OpenTelemetry spans of every job (extra 'otel'), exported over OTLP/HTTP "
+        "to OTEL_EXPORTER_OTLP_ENDPOINT: true or false",
+    )
+
     server_url: str | None = Field(
         None, description="a contentgen server (http://host:port): every command uses it"
     )

@@ -110,7 +110,8 @@ def _from_variables(
             continue
         value: Any = by_name[var]
         text_too = admits_text(annotation)
-        if is_structured(annotation) and not (text_too and not value.lstrip().startswith(("{", "["))):
+        plain_text = text_too and not value.lstrip().startswith(("{", "["))
+        if is_structured(annotation) and not plain_text:
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:

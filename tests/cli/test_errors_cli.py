@@ -45,6 +45,14 @@ def test_bad_settings_in_the_environment_are_one_line_naming_the_variable(
         assert says in message
 
 
+def test_a_catalogue_that_is_not_a_file_or_a_table_is_one_line(cli: Cli) -> None:
+    # a string is a path or inline TOML: read (and refused) where the catalogue is loaded
+    for command in (["jobs"], ["models"]):
+        message = cli(*command, code=1, env={"CONTENTGEN_CATALOGUE": "cost=gpt"}).stderr
+        assert message.startswith("error: CONTENTGEN_CATALOGUE: cannot read cost=gpt")
+        assert "give a TOML file or a table" in message
+
+
 def test_a_known_log_level_is_accepted_in_any_case(cli: Cli) -> None:
     cli("jobs", env={"CONTENTGEN_LOG_LEVEL": "debug"})
 

@@ -7,6 +7,7 @@ the model's per-token prices from litellm's bundled price table (0 for local mod
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from contentgen.batch.csv_input import Rejection
 from contentgen.batch.runner import ClientResolver, validated_rows
+from contentgen.budgets import BudgetStatus, budget_status
 from contentgen.production.writer import TOKENS_PER_WORD
 
 if TYPE_CHECKING:
@@ -39,6 +41,17 @@ class Estimate:
 class DryRun:
     by_client_model: dict[tuple[str, str], Estimate] = field(default_factory=dict)
     rejected: int = 0
+    #: Per client name: its budget this month (own or inherited) and where it stands.
+    budgets: dict[str, BudgetStatus] = field(default_factory=dict)
+
+    def client_estimate(self, client: str) -> Estimate:
+        found = Estimate()
+        for (name, _model), e in self.by_client_model.items():
+            if name == client:
+                found.rows += e.rows
+                found.cost += e.cost
+                found.priced &= e.priced
+        return found
 
     @property
     def total(self) -> Estimate:
@@ -57,6 +70,7 @@ async def estimate_file(
 ) -> DryRun:
     resolver = ClientResolver(cg)
     result = DryRun()
+    clients: dict[str, uuid.UUID] = {}
     async for item in validated_rows(path, resolver):
         if isinstance(item, Rejection):
             result.rejected += 1
@@ -76,6 +90,7 @@ async def estimate_file(
         catalogue = cg.router.catalogue
         prices = catalogue.prices(catalogue.entry(model))
         client_name = resolver.names.get(request.client_id, str(request.client_id))
+        clients[client_name] = request.client_id
         est = result.by_client_model.setdefault((client_name, model), Estimate())
         est.rows += 1
         est.input_tokens += tokens_in
@@ -84,4 +99,7 @@ async def estimate_file(
             est.priced = False
         else:
             est.cost += prices.cost(tokens_in, tokens_out)
+    budgets = await cg.storage.list_budgets()
+    for name, client_id in clients.items():
+        result.budgets[name] = await budget_status(cg.storage, client_id, budgets=budgets)
     return result

@@ -14,17 +14,20 @@ import typer
 
 from contentgen.cli import (
     batch,
+    budgets_cmd,
     cache_cmd,
     check_cmd,
     clients,
     db_cmd,
     generate,
     jobs,
+    keys_cmd,
     models_cmd,
     serve,
     settings_cmd,
     setup_cmds,
     strategies,
+    usage_cmd,
     worker_cmd,
 )
 from contentgen.cli.common import ContentgenGroup
@@ -93,6 +96,9 @@ app.add_typer(setup_cmds.prefs, name="prefs")
 app.add_typer(setup_cmds.templates, name="templates")
 app.add_typer(cache_cmd.app, name="cache")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(budgets_cmd.app, name="budgets")
+app.command("usage")(usage_cmd.usage)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 def main() -> None:

@@ -181,8 +181,10 @@ def _print_estimate(dry: DryRun, as_json: bool) -> None:
     total = dry.total
     if as_json:
         rows = [{"client": c, "model": m, **vars(e)} for (c, m), e in dry.by_client_model.items()]
+        budgets = [{**status.as_dict(), "estimate": dry.client_estimate(name).cost,
+                    "fits": _fits(dry, name)} for name, status in sorted(dry.budgets.items())]
         jsonl({"event": "estimate", "rows": rows, "total": vars(total),
-                "rejected": dry.rejected})  # fmt: skip
+                "rejected": dry.rejected, "budgets": budgets})  # fmt: skip
         return
     from rich.table import Table
 
@@ -195,5 +197,39 @@ def _print_estimate(dry: DryRun, as_json: bool) -> None:
     table.add_row("total", "", str(total.rows), str(total.input_tokens),
                   str(total.output_tokens), f"${total.cost:.6f}")  # fmt: skip
     out.print(table)
+    _print_headroom(dry)
     if dry.rejected:
         say(f"{dry.rejected} row(s) rejected", to_err=True)
+
+
+def _fits(dry: DryRun, client: str) -> bool | None:
+    """Whether the client's estimated rows fit its headroom (None: no budget applies)."""
+    headroom = dry.budgets[client].headroom_nanos
+    if headroom is None:
+        return None
+    estimate = dry.client_estimate(client)
+    return estimate.priced and round(estimate.cost * 1e9) <= headroom
+
+
+def _print_headroom(dry: DryRun) -> None:
+    """Each client's monthly budget, what is left of it, and whether its rows fit."""
+    from rich.table import Table
+
+    from contentgen.budgets import usd
+
+    if not any(s.budget.limit_nanos is not None for s in dry.budgets.values()):
+        return
+    table = Table("client", "budget", "from", "spent", "reserved", "headroom", "est. cost",
+                  "fits", title=f"budgets ({next(iter(dry.budgets.values())).period})")  # fmt: skip
+    for name, s in sorted(dry.budgets.items()):
+        b, estimate = s.budget, dry.client_estimate(name)
+        if b.limit_nanos is None:
+            table.add_row(name, "none", "-", usd(s.state.spent_nanos), "-", "-",
+                          f"${estimate.cost:.6f}", "-")  # fmt: skip
+            continue
+        fits = _fits(dry, name)
+        verdict = "yes" if fits else ("no: unknown price" if not estimate.priced else "no")
+        table.add_row(name, usd(b.limit_nanos), "own" if not b.inherited else b.origin()[5:],
+                      usd(s.state.spent_nanos), usd(s.state.reserved_nanos),
+                      usd(s.headroom_nanos or 0), f"${estimate.cost:.6f}", verdict)  # fmt: skip
+    out.print(table)

@@ -83,6 +83,10 @@ def run(work: Callable[[Client], Awaitable[T]]) -> T:
 
         settings = load_settings()
         configure_logging(settings.log_level)
+        if settings.tracing:
+            from contentgen.tracing import setup_tracing
+
+            setup_tracing(settings)
         async with open_client(settings) as cg:
             try:
                 return await work(cast("Client", cg))

@@ -20,6 +20,7 @@ from contentgen.cli.options import (
     Topic,
 )
 from contentgen.cli.output import echo, err, plain, print_json, say
+from contentgen.cli.stream_view import StreamView, stream_mode
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
@@ -68,6 +69,14 @@ def generate(
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="Write the Markdown to FILE."),
     ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Show the text as it is written (default: on when stdout is a terminal; "
+            "forced on elsewhere, it goes to stderr).",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Generate one piece and print it as Markdown."""
@@ -80,16 +89,24 @@ def generate(
     fields = _fields(topic, content_type, keyword, length)
     fields.update(priority=priority, llm_provider=provider, model=model)
 
+    streaming, live = stream_mode(stream, as_json=as_json, to_file=out_file is not None)
+
     async def work(cg: Client) -> Any:
         from contentgen.cli.worker_cmd import wait_or_cancel
+        from contentgen.client.local import LocalClient
         from contentgen.errors import JobFailed
 
         request = await cg.make_request(client, **fields)
         chosen = await cg.preflight(request)
-        with err.status(plain("Writing with ", chosen, "…") if chosen else "Writing…",
-                        spinner="dots"):  # fmt: skip
-            job_id = await cg.submit(request)
-            job, interrupted = await wait_or_cancel(cg, job_id)  # Ctrl-C cancels the job
+        if streaming and isinstance(cg, LocalClient):  # a server's jobs are not streamed
+            with StreamView(chosen, live=live) as view:
+                job_id = await cg.submit(request, on_text=view.feed)
+                job, interrupted = await wait_or_cancel(cg, job_id)
+        else:
+            with err.status(plain("Writing with ", chosen, "…") if chosen else "Writing…",
+                            spinner="dots"):  # fmt: skip
+                job_id = await cg.submit(request)
+                job, interrupted = await wait_or_cancel(cg, job_id)  # Ctrl-C cancels the job
         if job.error is not None and not interrupted:
             raise JobFailed(str(job.id), job.error)
         return job, interrupted
@@ -105,8 +122,11 @@ def generate(
         print_json(job.status_view())
     elif out_file is None:
         echo(job.result.content)
+    cost = f"${meta.generation_cost:.6f}"
+    if meta.unpriced_calls:
+        cost += f" + {meta.unpriced_calls} call(s) at an unknown price"
     say(("done", "green"), f" job {job.id}: {meta.word_count} words, ", meta.model,
-        f", ${meta.generation_cost:.6f}, {meta.generation_time_ms / 1000:.1f}s",
+        f", {cost}, {meta.generation_time_ms / 1000:.1f}s",
         *((" → ", str(out_file)) if out_file else ()), to_err=True)  # fmt: skip
     if interrupted:
         fail(f"interrupted: job {job.id} had already completed (shown above)", code=130)

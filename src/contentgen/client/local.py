@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from contentgen.cache.base import Cache
 from contentgen.cache.factory import open_cache
 from contentgen.client.base import decode_cursor, encode_cursor
+from contentgen.client.budget_api import BudgetApi
 from contentgen.client.setup_api import SetupApi
 from contentgen.errors import (
     ClientNotFound,
@@ -70,7 +71,7 @@ log = get_logger()
 ClientRef = str | uuid.UUID | None
 
 
-class LocalClient(SetupApi):
+class LocalClient(SetupApi, BudgetApi):
     """The local client: storage, cache, IM, pipeline and runner in this process."""
 
     #: The clients this view may use (None: all); see ``scoped``.

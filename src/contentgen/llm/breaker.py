@@ -101,6 +101,10 @@ class Breakers:
             )
         return breaker
 
+    def views(self) -> dict[str, BreakerView]:
+        """Every breaker used so far in this process (``provider:model`` -> its state)."""
+        return {key: self.view(key) for key in list(self._breakers)}
+
     def view(self, key: str) -> BreakerView:
         breaker = self._breakers.get(key)
         if breaker is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from contentgen.errors import (
+    BudgetExceeded,
     ConfigurationError,
     ContentgenError,
     InvalidInput,
@@ -39,6 +39,7 @@ from contentgen.llm.base import (
     TextCallback,
 )
 from contentgen.llm.breaker import Breakers, CircuitOpen
+from contentgen.llm.budget import DEFAULT_MAX_TOKENS, CallBudget, cost_bound
 from contentgen.llm.catalogue import (
     PRIORITIES,
     Catalogue,
@@ -46,6 +47,7 @@ from contentgen.llm.catalogue import (
     default_entry,
     load_catalogue,
 )
+from contentgen.llm.keys import with_stored_keys
 from contentgen.llm.latency import FILE_NAME, LatencyStats
 from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
@@ -53,6 +55,7 @@ from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
 from contentgen.production.shared_limits import estimate_tokens, shared_limits_from
 from contentgen.settings import Settings
+from contentgen.tracing import span
 
 if TYPE_CHECKING:
     from contentgen.models import ContentRequest
@@ -69,13 +72,15 @@ class BoundCall:
     """A route bound to one request (``ModelCall``); see ``Router.bind``."""
 
     def __init__(self, router: Router, route: Route, mode: Mode, max_output_tokens: int | None,
-                 slots: asyncio.Semaphore | None) -> None:  # fmt: skip
+                 slots: asyncio.Semaphore | None, budget: CallBudget | None = None,
+                 ) -> None:  # fmt: skip
         self.router = router
         self.route = route
         self.mode: Mode = mode
         self.max_output_tokens = max_output_tokens
         self.model = route.primary
         self._slots = slots
+        self._budget = budget
 
     async def __call__(
         self,
@@ -90,7 +95,8 @@ class BoundCall:
             max_tokens = min(max_tokens, cap) if max_tokens else cap
         params = CompletionParams(max_tokens=max_tokens,
                                   temperature=0.7 if temperature is None else temperature)
-        return await self.router.run(self.route.models, prompt, params, on_text, self._slots)
+        return await self.router.run(self.route.models, prompt, params, on_text, self._slots,
+                                     budget=self._budget)  # fmt: skip
 
 
 class Router:
@@ -111,7 +117,8 @@ class Router:
     ) -> None:
         self.settings = settings
         self.catalogue = catalogue or load_catalogue(settings)
-        self.env = dict(os.environ if environ is None else environ)
+        # stored keys (`contentgen keys set`) read like the environment, which wins
+        self.env = with_stored_keys(settings.home) if environ is None else dict(environ)
         self.secrets = Secrets.from_settings(settings, self.catalogue.key_variables(), self.env)
         self.breakers = Breakers(settings.breaker_failures, settings.breaker_reset)
         self.limits = RateLimits(settings.rpm_limits)
@@ -262,9 +269,11 @@ class Router:
         return found
 
     def bind(self, request: ContentRequest, *, mode: Mode | None = None,
-             slots: asyncio.Semaphore | None = None) -> BoundCall:  # fmt: skip
+             slots: asyncio.Semaphore | None = None,
+             budget: CallBudget | None = None) -> BoundCall:  # fmt: skip
         """A ``ModelCall`` for ``request``. ``mode`` overrides the primary model's catalogue
-        mode; ``slots`` bounds calls in flight (held during provider calls only)."""
+        mode; ``slots`` bounds calls in flight (held during provider calls only); ``budget``
+        reserves money before every paid attempt (see ``llm/budget.py``)."""
         priority = request.priority.value
         if self.needs_discovery(request.model, priority) and not request.llm_provider:
             raise ConfigurationError("Router.check(request) must run before bind(): "
@@ -272,7 +281,7 @@ class Router:
         found = self.route(model=request.model, provider=request.llm_provider, priority=priority)
         entry = self.catalogue.entry(found.primary)
         cap = self.settings.local_max_tokens if entry.provider == "local" else None
-        return BoundCall(self, found, mode or entry.mode, cap, slots)
+        return BoundCall(self, found, mode or entry.mode, cap, slots, budget)
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -289,7 +298,8 @@ class Router:
 
     async def run(
         self, models: tuple[str, ...], prompt: str, params: CompletionParams,
-        on_text: TextCallback | None, slots: asyncio.Semaphore | None,
+        on_text: TextCallback | None, slots: asyncio.Semaphore | None, *,
+        budget: CallBudget | None = None,
     ) -> Completion:  # fmt: skip
         """Walk the route ``models``; see the module docstring."""
         attempts: list[Attempt] = []
@@ -299,7 +309,13 @@ class Router:
             if i and self.problem(name) is not None:
                 continue  # a fallback that cannot run here (no key): not an attempt
             try:
-                done = await self._on_model(entry, prompt, params, on_text, slots, attempts)
+                done = await self._on_model(entry, prompt, params, on_text, slots, attempts,
+                                            budget)  # fmt: skip
+            except BudgetExceeded as exc:
+                if not attempts:
+                    raise  # refused before any call: its message says it all
+                last = exc
+                break
             except ProviderError as exc:
                 last = exc
                 if exc.kind in ("auth", "bad_request", "budget"):
@@ -313,17 +329,54 @@ class Router:
 
     async def _on_model(self, entry: ModelEntry, prompt: str, params: CompletionParams,
                         on_text: TextCallback | None, slots: asyncio.Semaphore | None,
-                        attempts: list[Attempt]) -> Completion:  # fmt: skip
+                        attempts: list[Attempt], budget: CallBudget | None,
+                        ) -> Completion:  # fmt: skip
         breaker = self.breakers.get(f"{entry.provider}:{entry.name}")
         backend = self.backend(entry)
         wire = self.wire(entry)
         if entry.provider == "local":
             cap = self.settings.local_max_tokens
             params = dataclasses.replace(params, max_tokens=min(params.max_tokens or cap, cap))
+        prices = self.catalogue.prices(entry)
+        if budget is not None and (prices is None or prices.input or prices.output):
+            if params.max_tokens is None:  # a bound on the output makes a bound on the cost
+                params = dataclasses.replace(params, max_tokens=DEFAULT_MAX_TOKENS)
+        else:
+            budget = None  # free (local, fake, a price of 0): nothing to hold
+        estimate = None if prices is None else cost_bound(prices, prompt, params.max_tokens or 0)
 
         async def once() -> Completion:
             if not breaker.allow():
                 raise CircuitOpen(entry.name, entry.provider, breaker.retry_in())
+            hold: object | None = None
+            if budget is not None:
+                try:
+                    hold = await budget.reserve(entry.name, estimate)
+                except BaseException:
+                    breaker.release()  # no call was made
+                    raise
+            try:
+                with span("contentgen.llm.attempt", **{"gen_ai.system": entry.provider,
+                                                       "gen_ai.request.model": entry.name,
+                                                       "contentgen.estimate_usd": estimate,
+                                                       }) as attempt_span:  # fmt: skip
+                    try:
+                        done = await call()
+                    except ProviderError as exc:
+                        attempt_span.set_attribute("contentgen.error_kind", exc.kind)
+                        raise
+                    attempt_span.set_attributes(_usage_attributes(done, self._cost(entry, done)))
+            except ProviderError as exc:
+                if budget is not None:
+                    costs = [self._own(entry, a).cost for a in exc.attempts]
+                    paid = None if None in costs else sum(c or 0.0 for c in costs)
+                    await self._settle(budget, hold, paid)
+                raise
+            if budget is not None:
+                await self._settle(budget, hold, self._cost(entry, done))
+            return done
+
+        async def call() -> Completion:
             held = None
             if self.shared_limits is None:
                 await self.limits.acquire(entry.name)
@@ -391,12 +444,21 @@ class Router:
             delay = max(delay, exc.retry_after)
         return delay
 
+    def _cost(self, entry: ModelEntry, done: Completion) -> float | None:
+        return self.catalogue.cost(entry, done.input_tokens, done.output_tokens,
+                                   done.cached_tokens, done.reasoning_tokens)  # fmt: skip
+
+    async def _settle(self, budget: CallBudget, hold: object | None, cost: float | None) -> None:
+        try:
+            await budget.settle(hold, cost)
+        except Exception as exc:  # the estimate stays held until the job ends: safe
+            log.warning("budget_settle_failed", error=str(exc))
+
     def _final_completion(
         self, entry: ModelEntry, done: Completion, attempts: list[Attempt]
     ) -> Completion:
         """``done`` under the catalogue's name and price, with every attempt of the call."""
-        cost = self.catalogue.cost(entry, done.input_tokens, done.output_tokens,
-                                   done.cached_tokens, done.reasoning_tokens)  # fmt: skip
+        cost = self._cost(entry, done)
         success = Attempt(entry.provider, entry.name, done.input_tokens, done.output_tokens,
                           done.cached_tokens, done.reasoning_tokens, cost, done.latency_ms,
                           done.finish_reason, None)  # fmt: skip
@@ -442,6 +504,19 @@ class Router:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _usage_attributes(done: Completion, cost: float | None) -> dict[str, Any]:
+    return {
+        "gen_ai.usage.input_tokens": done.input_tokens,
+        "gen_ai.usage.output_tokens": done.output_tokens,
+        "contentgen.cached_tokens": done.cached_tokens,
+        "contentgen.reasoning_tokens": done.reasoning_tokens,
+        "contentgen.cost_usd": cost,
+        "contentgen.cost_known": cost is not None,
+        "gen_ai.response.finish_reasons": [done.finish_reason or "unknown"],
+        "contentgen.latency_ms": done.latency_ms,
+    }
 
 
 def _retryable(exc: BaseException) -> bool:

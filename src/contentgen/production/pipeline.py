@@ -20,17 +20,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from contentgen.budgets import job_budget
 from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.base import Attempt, TextCallback
 from contentgen.llm.router import Router
 from contentgen.logs import get_logger
-from contentgen.models import ContentResult, Job, JobStatus
+from contentgen.models import ContentResult, Job, JobStatus, LlmUsage
 from contentgen.production.compose import usage_rows, write_content
 from contentgen.production.lease import LeaseKeeper, settle
 from contentgen.settings import Settings
 from contentgen.storage.base import ClaimedJob, Lease, Storage, new_holder
+from contentgen.tracing import Tracing, span
 
 log = get_logger()
 
@@ -90,6 +92,8 @@ class Pipeline:
         self.router = router
         #: This runner's name in leases: ``host:pid:random``.
         self.holder = holder or new_holder()
+        #: OpenTelemetry spans of each job (``CONTENTGEN_TRACING``; ``contentgen.tracing``).
+        self.tracing = Tracing.from_settings(settings)
 
     async def warm(self) -> None:
         """Load the default route's backend (imports, sessions) before claiming: a first job
@@ -133,6 +137,21 @@ class Pipeline:
         ``setup`` lets a batch resolve each client's strategy once; ``call_slots`` bounds the
         model calls in flight across a batch; ``cache=False`` skips the prompt cache."""
         job = claimed.job
+        attributes = {"contentgen.content_type": job.params.content_type.value,
+                      "contentgen.attempt": claimed.lease.attempt}  # fmt: skip
+        with self.tracing.job(job.id, job.client_id, **attributes) as job_span:
+            run = await self._run_claimed(claimed, setup, call_slots=call_slots, cache=cache,
+                                          control=control, on_text=on_text)  # fmt: skip
+            job_span.set_attributes({"contentgen.status": run.job.status.value,
+                                     "contentgen.fenced": run.fenced})  # fmt: skip
+            return run
+
+    async def _run_claimed(
+        self, claimed: ClaimedJob, setup: EffectiveSetup | None, *,
+        call_slots: asyncio.Semaphore | None, cache: bool, control: RunControl | None,
+        on_text: TextCallback | None,
+    ) -> JobRun:  # fmt: skip
+        job = claimed.job
         control = control or RunControl()
         log_started(job)
         attempts: list[Attempt] = []
@@ -164,13 +183,21 @@ class Pipeline:
         call_slots: asyncio.Semaphore | None, cache: bool, on_text: TextCallback | None,
     ) -> _Outcome:  # fmt: skip
         try:
-            built = await self.instructions.build(job.params.prompt_request(), setup, cache=cache)
+            with span("contentgen.prompt") as prompt_span:
+                built = await self.instructions.build(job.params.prompt_request(), setup,
+                                                      cache=cache)  # fmt: skip
+                prompt_span.set_attributes({
+                    "contentgen.strategy_version": built.metadata.strategy_version,
+                    "contentgen.template_version": built.metadata.template_version,
+                    "contentgen.prompt_chars": len(built.prompt),
+                })  # fmt: skip
         except Exception as exc:
             return _Outcome(None, failure=exc)
         try:
+            budget = await job_budget(self.storage, job, built.setup.chain)
             result = await write_content(
                 self.router, job.params, built, attempts=attempts, slots=call_slots,
-                on_text=on_text, repair_rounds=self.settings.repair_rounds,
+                on_text=on_text, repair_rounds=self.settings.repair_rounds, budget=budget,
             )  # fmt: skip
         except Exception as exc:
             return _Outcome(built, failure=exc)
@@ -183,6 +210,16 @@ class Pipeline:
         strategy_version = built.metadata.strategy_version if built else None
         template_version = built.metadata.template_version if built else None
         usage = usage_rows(job, attempts)
+        status = JobStatus.COMPLETED if outcome.result is not None else JobStatus.FAILED
+        with span("contentgen.store", **{"contentgen.status": status.value,
+                                         "contentgen.usage_rows": len(usage)}):  # fmt: skip
+            return await self._store(lease, job, outcome, usage, strategy_version,
+                                     template_version)  # fmt: skip
+
+    async def _store(
+        self, lease: Lease, job: Job, outcome: _Outcome, usage: list[LlmUsage],
+        strategy_version: int | None, template_version: str | None,
+    ) -> JobRun:  # fmt: skip
         if outcome.result is not None:
             done = await self.storage.finish_job(
                 lease, status=JobStatus.COMPLETED, result=outcome.result, usage=usage,

@@ -34,6 +34,7 @@ from contentgen.quality.sections import make_title, write_sections
 from contentgen.quality.session import Session
 from contentgen.quality.spec import QualitySpec
 from contentgen.quality.tidy import tidy_markdown
+from contentgen.tracing import span
 
 __all__ = ["TOKENS_PER_WORD", "NoncompliantPiece", "Piece", "piece_result", "write_piece"]
 
@@ -68,8 +69,12 @@ def is_small(call: ModelCall) -> bool:
 
 
 def assess(draft: Draft, session: Session) -> ComplianceReport:
-    return analyse(draft.render(), session.echo_spec(), title=draft.title,
-                   truncated=draft.truncated_parts())  # fmt: skip
+    with span("contentgen.analysis") as found:
+        report = analyse(draft.render(), session.echo_spec(), title=draft.title,
+                         truncated=draft.truncated_parts())  # fmt: skip
+        found.set_attributes({"contentgen.score": report.score,
+                              "contentgen.passed": report.passed})  # fmt: skip
+    return report
 
 
 async def write_single(session: Session, built: BuiltPrompt) -> Draft:
@@ -154,6 +159,7 @@ def piece_result(
     unknown = sorted({a.model for a in attempts if a.cost is None})
     if unknown:
         notes += "; cost unknown: no price for " + ", ".join(unknown)
+        notes += " (generation_cost counts the priced calls only)"
     last = next((a for a in reversed(attempts) if a.error is None), None)
     return ContentResult(
         content=piece.text,
@@ -172,5 +178,6 @@ def piece_result(
             seo_notes=notes,
             compliance=piece.report,
             truncated=piece.truncated,
+            unpriced_calls=sum(1 for a in attempts if a.cost is None),
         ),
     )

@@ -29,7 +29,7 @@ from contentgen.server import errors
 from contentgen.server.context import RequestContext
 from contentgen.server.events import JobWatcher
 from contentgen.server.metrics import Metrics
-from contentgen.server.routes import clients, jobs, ops, prompts
+from contentgen.server.routes import clients, jobs, ops, prompts, usage
 from contentgen.server.security import TokenVerifier
 from contentgen.server.state import AppState
 from contentgen.settings import Settings
@@ -83,6 +83,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.tracing:
+            from contentgen.tracing import setup_tracing
+
+            setup_tracing(settings)
         await client.open()
         client.run_submitted = False  # jobs are the workers' (in process or separate)
         stop = asyncio.Event()
@@ -111,7 +115,7 @@ def create_app(
     )
     app.state.contentgen = state
     errors.install(app)
-    for router in (jobs.router, prompts.router, clients.router, ops.router):
+    for router in (jobs.router, prompts.router, clients.router, usage.router, ops.router):
         app.include_router(router)
     web.mount(app)  # the web page: /, /web/..., /static/... (contentgen.web)
     app.add_middleware(errors.BodyLimit)

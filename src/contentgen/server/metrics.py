@@ -22,8 +22,10 @@ from prometheus_client import (
     generate_latest,
 )
 
+from contentgen.llm.breaker import BreakerView
 from contentgen.models import Job, JobStatus
 
+CIRCUIT_STATES = {"closed": 0, "half_open": 1, "half-open": 1, "open": 2}
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300)
 CONTENT_TYPE = exposition.CONTENT_TYPE_LATEST
 
@@ -70,6 +72,12 @@ class Metrics:
                               ["model", "direction"], registry=r)  # fmt: skip
         self.completed = Counter("content_jobs_completed", "Content jobs completed",
                                  ["content_type"], registry=r)  # fmt: skip
+        self.circuit = Gauge("llm_circuit_state",
+                             "Circuit breaker per model: 0 closed, 1 half-open, 2 open",
+                             ["model", "provider"], registry=r)  # fmt: skip
+        self.circuit_failures = Gauge("llm_circuit_failures",
+                                      "Consecutive failures counted by the model's breaker",
+                                      ["model", "provider"], registry=r)  # fmt: skip
 
     def accepted(self, content_type: str) -> None:
         self.requests.labels(content_type).inc()
@@ -87,6 +95,14 @@ class Metrics:
             self.cost.labels(meta.model).inc(meta.generation_cost)
         self.tokens.labels(meta.model, "input").inc(meta.token_usage.input)
         self.tokens.labels(meta.model, "output").inc(meta.token_usage.output)
+
+    def breakers(self, views: dict[str, BreakerView]) -> None:
+        """The circuit of every model this process called: 0 closed, 1 half-open, 2 open,
+        and its consecutive failures."""
+        for key, view in views.items():
+            provider, _, model = key.partition(":")
+            self.circuit.labels(model, provider).set(CIRCUIT_STATES.get(view.state, 2))
+            self.circuit_failures.labels(model, provider).set(view.failures)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

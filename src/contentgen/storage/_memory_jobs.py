@@ -25,6 +25,7 @@ from contentgen.models import (
     from_nanos,
 )
 from contentgen.storage import _checks as checks
+from contentgen.storage.base import Reservation
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,6 +65,8 @@ class MemoryJobs:
         self._seq: dict[uuid.UUID, int] = {}  # creation order, like jobs.seq
         self._next_seq = itertools.count(1)  # shared by every handle from ``share()``
         self._usage: dict[uuid.UUID, LlmUsage] = {}
+        self._budgets: dict[uuid.UUID, int] = {}  # client -> its own limit (nano-dollars)
+        self._reservations: dict[uuid.UUID, Reservation] = {}
         self._prompt_jobs: dict[uuid.UUID, PromptJob] = {}
 
     def __repr__(self) -> str:

@@ -141,6 +141,8 @@ class MemoryLeases(MemoryJobs):
             if template_version is not None:
                 job.template_version = template_version
             self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, lease.attempt))
+            for rid in [k for k, r in self._reservations.items() if r.job_id == job.id]:
+                del self._reservations[rid]  # the usage rows replace what they held
             self._end_attempt(job.id, status.value, error, now)
             return clone(job)
 

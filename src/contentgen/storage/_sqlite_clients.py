@@ -83,6 +83,9 @@ def rename_client(conn: Conn, client_id: uuid.UUID, name: str) -> Client:
 
 
 _DELETE_CLIENT = (
+    "DELETE FROM budget_reservations WHERE client_id = ?",
+    "DELETE FROM budget_reservations WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",
+    "DELETE FROM budgets WHERE client_id = ?",
     "DELETE FROM llm_usage WHERE client_id = ?",
     "DELETE FROM llm_usage WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",
     "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE client_id = ?)",

@@ -18,6 +18,7 @@ from contentgen.models import ContentResult, Job, JobAttempt, JobStatus, LlmUsag
 from contentgen.storage import _checks as checks
 from contentgen.storage import _rows as rows
 from contentgen.storage._sqlite_base import Conn, one, tx
+from contentgen.storage._sqlite_budgets import drop_job_reservations
 from contentgen.storage._sqlite_usage import insert_usage
 from contentgen.storage.base import ClaimedJob, Lease
 
@@ -159,6 +160,7 @@ def finish_job(
         job = rows.job_from(conn.execute(_FINISH, params).fetchone())
         checks.check_usage(job.id, job.client_id, usage)
         insert_usage(conn, checks.stamped(usage, lease.attempt))
+        drop_job_reservations(conn, jid)  # the usage rows replace what they held
         _end_attempt(conn, jid, status.value, error, now)
     return job
 

@@ -34,6 +34,8 @@ from contentgen.models import (
     SeoRule,
     Strategy,
     StrategyHistoryEntry,
+    UsageGroup,
+    UsageReport,
     UsageSummary,
 )
 
@@ -53,6 +55,37 @@ class Lease:
 class ClaimedJob:
     job: Job  # status in_progress
     lease: Lease
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Where a client's spending stands in a period (money in integer nano-dollars):
+    ``spent`` is its priced usage rows in the period, ``reserved`` what calls of its running
+    jobs hold (reservations not yet replaced by usage rows), ``unpriced_calls`` its usage rows
+    in the period whose price is unknown."""
+
+    spent_nanos: int = 0
+    reserved_nanos: int = 0
+    unpriced_calls: int = 0
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Money held for one paid call of a job until the job's usage rows replace it."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    job_id: uuid.UUID
+    amount_nanos: int
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """What ``reserve_budget`` did: ``reservation`` None = refused; ``state`` the spending it
+    saw before (for the message of a refusal)."""
+
+    reservation: Reservation | None
+    state: BudgetState
 
 
 def new_holder() -> str:
@@ -194,7 +227,8 @@ class JobStore(Protocol):
     ) -> Job | None:
         """End the attempt: status (completed needs ``result``, failed an ``error``), result,
         versions and usage rows in one transaction, only while the job is ``in_progress``
-        under the lease's token. None = fenced out: nothing was written."""
+        under the lease's token; the job's budget reservations are deleted in it (its usage
+        rows replace them). None = fenced out: nothing was written."""
 
     async def release_job(self, lease: Lease) -> bool:
         """Hand the job back (``pending``) without counting the attempt; False if the lease
@@ -219,7 +253,8 @@ class JobStore(Protocol):
 
 
 class UsageStore(Protocol):
-    """Usage rows (written by ``JobStore.finish_job``) and what is asked of them."""
+    """Usage rows (written by ``JobStore.finish_job``), what is asked of them, and budgets:
+    each client's own monthly limit and the reservations of calls in flight."""
 
     async def list_usage(self, job_id: uuid.UUID) -> list[LlmUsage]:
         """The job's rows in the order stored."""
@@ -233,6 +268,48 @@ class UsageStore(Protocol):
     ) -> list[UsageSummary]:
         """Rows added up per provider and model (``since`` <= created_at < ``until``), sorted
         by provider then model; money summed exactly."""
+
+    async def usage_report(
+        self,
+        *,
+        by: UsageGroup,
+        client_ids: Sequence[uuid.UUID] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> UsageReport:
+        """Usage rows and finished jobs added up per client, model or UTC day (see
+        ``UsageLine``), for ``client_ids`` (None: all), ``since`` <= time < ``until``.
+        Line keys: the client id, the model name, ``YYYY-MM-DD``; sorted by key."""
+
+    # budgets (a monthly limit per client; inheritance is decided above, in ``budgets.py``)
+    async def set_budget(self, client_id: uuid.UUID, limit_nanos: int | None) -> None:
+        """Set the client's own budget (None removes it); ``ClientNotFound``."""
+
+    async def list_budgets(self) -> dict[uuid.UUID, int]:
+        """Every client's own budget."""
+
+    async def budget_state(
+        self, client_id: uuid.UUID, *, since: datetime, until: datetime
+    ) -> BudgetState:
+        """The client's spending in [``since``, ``until``) and its running jobs' holds."""
+
+    async def reserve_budget(
+        self,
+        client_id: uuid.UUID,
+        job_id: uuid.UUID,
+        amount_nanos: int,
+        *,
+        limit_nanos: int,
+        since: datetime,
+        until: datetime,
+    ) -> Reserved:
+        """In one atomic step: hold ``amount_nanos`` for a call of ``job_id`` when
+        spent + reserved + amount <= ``limit_nanos`` (``budget_state``), else refuse.
+        A hold counts while its job is pending or in progress; ``finish_job`` deletes the
+        job's holds in the transaction that stores its usage rows."""
+
+    async def settle_reservation(self, reservation_id: uuid.UUID, amount_nanos: int) -> bool:
+        """Set a hold to what the call really cost (0 deletes it); False when it is gone."""
 
 
 @runtime_checkable

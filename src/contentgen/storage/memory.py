@@ -21,8 +21,8 @@ from contentgen.models import (
     StrategyHistoryEntry,
 )
 from contentgen.storage import _checks as checks
+from contentgen.storage._memory_budgets import MemoryBudgets
 from contentgen.storage._memory_jobs import clone, clones
-from contentgen.storage._memory_leases import MemoryLeases
 from contentgen.storage._rows import name_key
 
 
@@ -39,7 +39,7 @@ def _drop(store: dict[uuid.UUID, Owned], client_id: uuid.UUID) -> None:
         del store[key]
 
 
-class MemoryStorage(MemoryLeases):
+class MemoryStorage(MemoryBudgets):
     """Async ``Storage`` in memory; data lives as long as the object (also across reopen)."""
 
     def __init__(self) -> None:
@@ -111,6 +111,8 @@ class MemoryStorage(MemoryLeases):
                     per_job.pop(job_id, None)
             _drop(self._jobs, client_id)
             _drop(self._usage, client_id)
+            _drop(self._reservations, client_id)
+            self._budgets.pop(client_id, None)
             _drop(self._rules, client_id)
             _drop(self._prefs, client_id)
             for key in [k for k, p in self._prompt_jobs.items() if p.params.client_id == client_id]:

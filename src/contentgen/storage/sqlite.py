@@ -28,15 +28,18 @@ from contentgen.models import (
     SeoRule,
     Strategy,
     StrategyHistoryEntry,
+    UsageGroup,
+    UsageReport,
     UsageSummary,
 )
+from contentgen.storage import _sqlite_budgets as budgets
 from contentgen.storage import _sqlite_clients as clients
 from contentgen.storage import _sqlite_jobs as jobs
 from contentgen.storage import _sqlite_leases as leases
 from contentgen.storage import _sqlite_setup as setup
 from contentgen.storage import _sqlite_usage as usage_sql
 from contentgen.storage._sqlite_worker import SqliteWorker
-from contentgen.storage.base import ClaimedJob, Lease
+from contentgen.storage.base import BudgetState, ClaimedJob, Lease, Reserved
 
 
 class SqliteStorage(SqliteWorker):
@@ -199,3 +202,47 @@ class SqliteStorage(SqliteWorker):
         until: datetime | None = None,
     ) -> list[UsageSummary]:
         return await self._call(lambda c: usage_sql.usage_summary(c, client_id, since, until))
+
+    async def usage_report(
+        self,
+        *,
+        by: UsageGroup,
+        client_ids: Sequence[uuid.UUID] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> UsageReport:
+        ids = None if client_ids is None else tuple(client_ids)
+        return await self._call(lambda c: budgets.usage_report(c, by, ids, since, until))
+
+    # budgets ----------------------------------------------------------------------------------
+    async def set_budget(self, client_id: uuid.UUID, limit_nanos: int | None) -> None:
+        await self._call(lambda c: budgets.set_budget(c, client_id, limit_nanos))
+
+    async def list_budgets(self) -> dict[uuid.UUID, int]:
+        return await self._call(budgets.list_budgets)
+
+    async def budget_state(
+        self, client_id: uuid.UUID, *, since: datetime, until: datetime
+    ) -> BudgetState:
+        return await self._call(lambda c: budgets.budget_state(c, client_id, since, until))
+
+    async def reserve_budget(
+        self,
+        client_id: uuid.UUID,
+        job_id: uuid.UUID,
+        amount_nanos: int,
+        *,
+        limit_nanos: int,
+        since: datetime,
+        until: datetime,
+    ) -> Reserved:
+        return await self._call(
+            lambda c: budgets.reserve_budget(
+                c, client_id, job_id, amount_nanos, limit_nanos, since, until
+            )
+        )
+
+    async def settle_reservation(self, reservation_id: uuid.UUID, amount_nanos: int) -> bool:
+        return await self._call(
+            lambda c: budgets.settle_reservation(c, reservation_id, amount_nanos)
+        )

@@ -55,6 +55,8 @@ from contentgen.testing._wire import (
 )
 
 ReplyFn = Callable[[str], str]
+#: Usage as a function of the request's JSON body, e.g. a model that uses all its max_tokens.
+UsageFn = Callable[[dict[str, Any]], tuple[int, int]]
 
 FaultKind = Literal["status", "hang", "malformed", "empty", "length"]
 
@@ -79,7 +81,7 @@ class FakeOpenAIServer:
         port: int = 0,
         delay: float = 0.0,
         reply: str | ReplyFn | None = None,
-        usage: tuple[int, int] | None = None,
+        usage: tuple[int, int] | UsageFn | None = None,
         models: tuple[str, ...] = ("gpt-4o-mini",),
         tls: ssl.SSLContext | None = None,
         reuse_port: bool = False,
@@ -93,7 +95,8 @@ class FakeOpenAIServer:
         self.delay = delay
         #: Fixed reply text, or a function of the prompt; None: ``article_from_prompt``.
         self.reply = reply
-        #: Fixed ``(prompt_tokens, completion_tokens)``; None: word counts.
+        #: Fixed ``(prompt_tokens, completion_tokens)``, or a function of the request; None:
+        #: word counts.
         self.usage = usage
         self.models = models
         self.reuse_port = reuse_port
@@ -301,7 +304,9 @@ class FakeOpenAIServer:
         elif fault == "length":
             words = text.split(" ")
             text, finish = " ".join(words[: max(1, len(words) // 2)]), "length"
-        if self.usage is not None:
+        if callable(self.usage):
+            prompt_tokens, completion_tokens = self.usage(request)
+        elif self.usage is not None:
             prompt_tokens, completion_tokens = self.usage
         else:
             prompt_tokens, completion_tokens = len(prompt.split()), len(text.split())

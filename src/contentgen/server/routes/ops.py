@@ -44,4 +44,5 @@ async def readyz(app: State) -> JSONResponse:
 )
 async def metrics(app: State) -> Response:
     app.metrics.active.set(app.worker.active if app.worker is not None else 0)
+    app.metrics.breakers(app.client.router.breakers.views())
     return Response(app.metrics.render(), media_type=CONTENT_TYPE)
