@@ -16,8 +16,8 @@ from contentgen.quality.spec import QualitySpec
 
 #: Tokens per English word, for a reply's ``max_tokens`` (with a margin: a cut reply costs a
 #: repair, a few spare tokens cost nothing when the model stops on its own).
-TOKENS_PER_WORD = 1.5
-TOKEN_MARGIN = 40
+TOKENS_PER_WORD = 1.4
+TOKEN_MARGIN = 30
 
 log = get_logger()
 
