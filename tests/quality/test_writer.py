@@ -389,3 +389,15 @@ async def test_a_missing_meta_description_gets_a_meta_call(bind: Bind, fake: Fak
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
     assert fake.history[1][1].startswith("Write one sentence of under 150 characters")
     assert piece.text.endswith(f"\n\nMeta description: {meta}\n") and piece.report.passed
+
+
+def test_outline_headings_that_repeat_the_title_or_a_keyword_are_refused() -> None:
+    from contentgen.quality.sections import acceptable_heading
+
+    title = "Baking Sourdough Bread at Home"
+    assert not acceptable_heading("Baking Sourdough Bread at Home", [], avoid=[title])
+    assert not acceptable_heading("Sourdough Bread Basics", ["Why Sourdough Bread Matters"],
+                                  keywords=["sourdough bread"])  # fmt: skip
+    assert not acceptable_heading("1. Introduction (section)", [])
+    assert acceptable_heading("Feeding Your Starter", ["Why Sourdough Bread Matters"],
+                              avoid=[title], keywords=["sourdough bread"])  # fmt: skip
