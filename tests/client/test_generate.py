@@ -146,8 +146,8 @@ async def test_small_models_write_section_by_section(cg: Client, fake: FakeLLM) 
     job = await cg.generate(topic="Solar for offices", mode="sections")
     assert job.result is not None
     prompts = [p for _, p in fake.history]
-    assert prompts[0].startswith("Plan a blog post about: Solar for offices.")  # the outline
-    assert all("for the part" in p or "to open a" in p for p in prompts[1:])
+    assert prompts[0].startswith("A title, then ")  # the outline
+    assert all("for the part" in p or "to open the" in p for p in prompts[1:])
     content = job.result.content
     assert content.startswith(f"# {job.result.title}\n\n## Introduction\n")
     headings = [line[3:] for line in content.splitlines() if line.startswith("## ")]

@@ -197,7 +197,7 @@ SECTIONS_STRATEGY = {
 
 def _reply_for(prompt: str) -> str:
     """A well-behaved section writer: as many words as asked, once per part."""
-    if prompt.startswith("Plan a"):
+    if prompt.startswith("A title, then "):
         return "1. A Heading (introduction)\nSolar Savings Explained\nPicking an Installer"
     if prompt.startswith("Write one sentence of under"):
         return "Solar panels help small offices cut power bills, and this guide shows how to start."
@@ -283,7 +283,7 @@ async def test_a_short_social_post_is_expanded(bind: Bind, fake: FakeLLM) -> Non
     more = "Ask us for a free roof check this week and see what you could save. #solar"
     fake.enqueue(short, more)
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
-    assert fake.calls == 2 and "to open a social media post" in fake.history[1][1]
+    assert fake.calls == 2 and "to open the social media post" in fake.history[1][1]
     assert piece.text == f"# Solar Panels for Small Offices\n\n{short}\n\n{more}\n"
     assert piece.report.check("word_count").passed  # type: ignore[union-attr]
 
@@ -389,3 +389,15 @@ async def test_a_missing_meta_description_gets_a_meta_call(bind: Bind, fake: Fak
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
     assert fake.history[1][1].startswith("Write one sentence of under 150 characters")
     assert piece.text.endswith(f"\n\nMeta description: {meta}\n") and piece.report.passed
+
+
+def test_outline_headings_that_repeat_the_title_or_a_keyword_are_refused() -> None:
+    from contentgen.quality.sections import acceptable_heading
+
+    title = "Baking Sourdough Bread at Home"
+    assert not acceptable_heading("Baking Sourdough Bread at Home", [], avoid=[title])
+    assert not acceptable_heading("Sourdough Bread Basics", ["Why Sourdough Bread Matters"],
+                                  keywords=["sourdough bread"])  # fmt: skip
+    assert not acceptable_heading("1. Introduction (section)", [])
+    assert acceptable_heading("Feeding Your Starter", ["Why Sourdough Bread Matters"],
+                              avoid=[title], keywords=["sourdough bread"])  # fmt: skip

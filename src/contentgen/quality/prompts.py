@@ -60,15 +60,15 @@ def outline(kind: str, topic: str, first: str, last: str, count: int, keyword: s
     where = f'between "{first}" and "{last}"' if first != last else f'after "{first}"'
     use = f', one with "{keyword}"' if keyword else ""
     return (
-        f"Plan a {kind} about: {topic}.\n"
-        f"Give a title on the first line, then {count} section headings ({where}), one per "
-        f"line, 2 to 6 words each{use}."
+        f"A title, then {count} section headings {where} of a {kind} about: {topic}. One per "
+        f"line, 2 to 6 words{use}."
     )
 
 
 #: Words of a "short paragraph": small models follow a count of paragraphs far better than a
-#: count of words (asked for "about 90 words" SmolLM2 wrote ~25; for "two short paragraphs" ~80).
-PARAGRAPH_WORDS = 45
+#: count of words (asked for "about 90 words" SmolLM2 wrote ~25, for "two short paragraphs" ~80),
+#: and writes more per token for two paragraphs than for one.
+PARAGRAPH_WORDS = 30
 
 
 def paragraphs(budget: int) -> str:
@@ -82,12 +82,12 @@ def section(
     keywords: list[str], before: str, *, closing: bool = False,
 ) -> str:  # fmt: skip
     about = "" if set(words(topic.lower())) <= set(words(title.lower())) else f" about {topic}"
-    part = f'to open a {kind}' if heading is None else f'for the part "{heading}" of a {kind}'
+    part = f"to open the {kind}" if heading is None else f'for the part "{heading}" of the {kind}'
     extra = " End with a call to action." if closing else ""
     seen = f"\nBefore this: {before}" if before else ""
     return (
-        f"Write {paragraphs(budget)} (in about {budget} words) {part} titled \"{title}\"{about}"
-        f"{_uses(keywords)}. No headings.{extra} {style}".rstrip() + seen
+        f"Write {paragraphs(budget)} (in about {budget} words) {part} \"{title}\"{about}"
+        f"{_uses(keywords)}.{extra} {style}".rstrip() + seen
     )
 
 
@@ -137,11 +137,10 @@ def meta(kind: str, title_: str, limit: int) -> str:
 
 #: The fixed wording of the prompts above (what a piece must not echo).
 INSTRUCTIONS = (
-    "Give a title on the first line, then section headings, one per line, 2 to 6 words each, "
-    "one with",
-    "Write short paragraphs in about words to open a titled, using the words. No headings. "
-    "End with a call to action.",
-    "Write two short paragraphs three short paragraphs for the part of a",
+    "A title, then section headings between and of a about: One per line, 2 to 6 words, one with",
+    "Write short paragraphs in about words to open the, using the words. End with a call to "
+    "action.",
+    "Write two short paragraphs three short paragraphs for the part of the",
     "Before this:",
     "a hook line, a short body, a call to action and up to three hashtags",
     "more for the part of a titled, saying something new. No headings. The part already says:",

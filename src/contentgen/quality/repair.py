@@ -159,7 +159,8 @@ def _length(draft: Draft, failed: dict[str, Check], texts: list[tuple[int, str, 
         return
     total = int(getattr(check, "measured", 0) or 0)
     if total < spec.min_words:
-        deficit = spec.target_words - total
+        # into the range with a margin, not to its middle: each word added is paid for
+        deficit = spec.min_words + (spec.target_words - spec.min_words) // 3 - total
         per_call = WORDS_PER_PART[session.small]
         count = min(MAX_EXPANSIONS, max(1, math.ceil(deficit / per_call)), len(texts))
         shortest = sorted(texts, key=lambda t: len(words(t[2])))[:count]

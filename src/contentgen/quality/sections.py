@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contentgen.quality import prompts
@@ -104,13 +105,28 @@ def parse_outline(text: str) -> tuple[str | None, list[str]]:
     return lines[0], lines[1:]
 
 
-def acceptable_heading(line: str, taken: list[str]) -> bool:
+def acceptable_heading(
+    line: str, taken: list[str], *, avoid: Sequence[str] = (), keywords: Sequence[str] = ()
+) -> bool:
+    """A proposed body heading: short, no debris, not a copy of a taken one or of ``avoid``
+    (the title, the topic), and no keyword a taken heading already has (one is enough: more
+    push the keyword's density past its target)."""
     count = len(words(line))
     if not 2 <= count <= 7 or title_problems(line) or re.search(r"[():]", line):
         return False
     if re.search(r"\b(?:section|heading|title|part|introduction|conclusion)\b", line, re.I):
         return False
+    if any(keyword_hits(line, k) and any(keyword_hits(t, k) for t in taken) for k in keywords):
+        return False
+    if any(_similar(line, a) for a in avoid):
+        return False
     return all(normalise(line) != normalise(t) and not heading_matches(line, t) for t in taken)
+
+
+def _similar(line: str, other: str) -> bool:
+    """Most of ``line``'s words are ``other``'s (a heading that repeats the title)."""
+    mine, theirs = set(normalise(line).split()), set(normalise(other).split())
+    return bool(mine) and len(mine & theirs) >= 0.7 * len(mine)
 
 
 @dataclass(frozen=True)
@@ -264,12 +280,15 @@ async def write_sections(session: Session) -> Draft:
                                  max(count, 1), keyword)  # fmt: skip
         reply = await session.ask(prompt, OUTLINE_WORDS, purpose="outline")
         candidate, proposed = parse_outline(reply.text)
+        session.title = choose_title(candidate, session)
         taken = list(spec.sections)
+        avoid = [session.title, session.topic]
         for line in proposed:
-            if len(body) < count and acceptable_heading(line, taken + body):
+            if len(body) < count and acceptable_heading(line, taken + body, avoid=avoid,
+                                                        keywords=spec.keywords):  # fmt: skip
                 body.append(line)
         body += fallback_headings(session, count - len(body), taken + body)
-    session.title = choose_title(candidate, session)
+    session.title = session.title or choose_title(candidate, session)
     session.emit(f"# {session.title}\n\n")
     done: list[tuple[str | None, str]] = []
     draft = Draft(title=session.title)
@@ -294,7 +313,8 @@ def fallback_headings(session: Session, count: int, taken: list[str]) -> list[st
     if count <= 0:
         return []
     key = "local" if session.spec.content_type.value == "local" else "blog"
-    keyword = title_case(session.spec.keywords[0]) if session.spec.keywords else ""
+    first = session.spec.keywords[0] if session.spec.keywords else ""
+    keyword = "" if any(keyword_hits(t, first) for t in taken) else title_case(first)
     out: list[str] = []
     for pattern in FALLBACK_HEADINGS[key]:
         if len(out) >= count:

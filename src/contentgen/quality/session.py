@@ -16,8 +16,11 @@ from contentgen.quality.spec import QualitySpec
 
 #: Tokens per English word, for a reply's ``max_tokens`` (with a margin: a cut reply costs a
 #: repair, a few spare tokens cost nothing when the model stops on its own).
-TOKENS_PER_WORD = 1.5
-TOKEN_MARGIN = 40
+TOKENS_PER_WORD = 1.4
+TOKEN_MARGIN = 30
+#: A small model stops on its own well before its cap, or rambles into it: a loose cap gives
+#: it room to finish more of its sentences (what runs past the last one is dropped).
+SMALL_TOKENS_PER_WORD = 2.0
 
 log = get_logger()
 
@@ -52,6 +55,10 @@ class Session:
         return self.spec.content_type is ContentType.SOCIAL
 
     def budget_tokens(self, words: int) -> int:
+        if self.small:
+            tokens = int(words * SMALL_TOKENS_PER_WORD) + TOKEN_MARGIN
+            cap = self.call.max_output_tokens
+            return min(tokens, cap) if cap else tokens
         return max_tokens_for(words, self.call.max_output_tokens)
 
     async def ask(
