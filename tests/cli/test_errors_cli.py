@@ -46,8 +46,9 @@ def test_bad_settings_in_the_environment_are_one_line_naming_the_variable(
 
 
 def test_a_catalogue_that_is_not_a_file_or_a_table_is_one_line(cli: Cli) -> None:
-    # a string is a path or inline TOML: read (and refused) where the catalogue is loaded
-    for command in (["jobs"], ["models"]):
+    # a string is a path or inline TOML: read (and refused) where the catalogue is loaded, by
+    # every command that routes a call (`jobs` only reads the database and does not load it)
+    for command in (["models"], ["generate", "--topic", "Solar panels for offices"]):
         message = cli(*command, code=1, env={"CONTENTGEN_CATALOGUE": "cost=gpt"}).stderr
         assert message.startswith("error: CONTENTGEN_CATALOGUE: cannot read cost=gpt")
         assert "give a TOML file or a table" in message
