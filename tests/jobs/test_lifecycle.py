@@ -136,6 +136,7 @@ async def test_a_cancelled_run_stops_at_once_and_ends_as_told(
     assert llm.cancelled == 1
     after = await cg.storage.get_job(job.id)
     assert after is not None and after.status is status
+    assert len(await cg.storage.list_usage(job.id)) == 1  # the failed attempt made before
     if on_cancel == "release":
         assert await cg.pipeline.claim(job_id=job.id)  # handed back: runnable again
 

@@ -217,6 +217,31 @@ async def test_release_gives_the_job_back_without_counting(
     assert [(a.attempt, a.outcome) for a in attempts] == [(1, "released"), (1, None)]
 
 
+async def test_release_keeps_the_calls_already_paid_and_drops_their_holds(
+    storage: Storage, client: Client
+) -> None:
+    from .test_contract_budgets import MONTH
+
+    since, until = MONTH
+    (job,) = await _jobs(storage, client, 1)
+    running = await claim(storage, job, A)
+    held = await storage.reserve_budget(client.id, job.id, 500, limit_nanos=10**9,
+                                        since=since, until=until)  # fmt: skip
+    assert held.reservation is not None
+    paid = [make_usage(job, cost=0.25), make_usage(job, cost=0.5, error="timeout")]
+    assert await storage.release_job(running.lease, usage=paid) is True
+    stored = await storage.list_usage(job.id)
+    assert sorted(u.cost or 0 for u in stored) == [0.25, 0.5]
+    state = await storage.budget_state(client.id, since=since, until=until)
+    assert state.reserved_nanos == 0  # the rows replaced the hold
+    # a runner that lost its lease stores nothing, however many calls it made
+    again = await claim(storage, job, B)
+    assert await storage.release_job(running.lease, usage=[make_usage(job)]) is False
+    assert len(await storage.list_usage(job.id)) == 2
+    assert await finish(storage, again, [make_usage(job)]) is not None
+    assert len(await storage.list_usage(job.id)) == 3
+
+
 # cancel, retry ----------------------------------------------------------------------------------
 async def test_cancel_fences_the_runner(storage: Storage, client: Client) -> None:
     jobs = await _jobs(storage, client, 2)

@@ -47,6 +47,7 @@ from contentgen.llm.catalogue import (
     default_entry,
     load_catalogue,
 )
+from contentgen.llm.interrupted import record_interrupted
 from contentgen.llm.keys import with_stored_keys
 from contentgen.llm.latency import FILE_NAME, LatencyStats
 from contentgen.llm.routing import Route, Target, order
@@ -303,6 +304,17 @@ class Router:
     ) -> Completion:  # fmt: skip
         """Walk the route ``models``; see the module docstring."""
         attempts: list[Attempt] = []
+        try:
+            return await self._walk(models, prompt, params, on_text, slots, budget, attempts)
+        except asyncio.CancelledError:
+            record_interrupted(attempts)  # paid before the cancel: the job runner stores them
+            raise
+
+    async def _walk(
+        self, models: tuple[str, ...], prompt: str, params: CompletionParams,
+        on_text: TextCallback | None, slots: asyncio.Semaphore | None,
+        budget: CallBudget | None, attempts: list[Attempt],
+    ) -> Completion:  # fmt: skip
         last: ProviderError | None = None
         for i, name in enumerate(models):
             entry = self.catalogue.entry(name)

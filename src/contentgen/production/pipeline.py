@@ -25,6 +25,7 @@ from contentgen.errors import ContentgenError
 from contentgen.instructions.builder import BuiltPrompt, InstructionsModule
 from contentgen.instructions.setup import EffectiveSetup
 from contentgen.llm.base import Attempt, TextCallback
+from contentgen.llm.interrupted import collecting
 from contentgen.llm.router import Router
 from contentgen.logs import get_logger
 from contentgen.models import ContentResult, Job, JobStatus, LlmUsage
@@ -155,11 +156,13 @@ class Pipeline:
         control = control or RunControl()
         log_started(job)
         attempts: list[Attempt] = []
-        work = asyncio.create_task(
-            self._produce(job, setup, attempts, call_slots=call_slots, cache=cache,
-                          on_text=on_text),
-            name=f"job-{job.id}-work",
-        )  # fmt: skip
+        interrupted: list[Attempt] = []  # made by calls cancelled mid-way (their retries)
+        with collecting(interrupted):
+            work = asyncio.create_task(
+                self._produce(job, setup, attempts, call_slots=call_slots, cache=cache,
+                              on_text=on_text),
+                name=f"job-{job.id}-work",
+            )  # fmt: skip
         keeper = LeaseKeeper(self.storage, claimed.lease, self.settings.lease_seconds)
         try:
             async with keeper:
@@ -167,7 +170,8 @@ class Pipeline:
                 await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             try:
-                await settle(self._interrupted(work, keeper.lease, job, control, attempts))
+                await settle(self._interrupted(work, keeper.lease, job, control, attempts,
+                                               interrupted))  # fmt: skip
             except Exception as exc:  # the lease expires: another runner takes the job up
                 log.error("job_interrupt_not_stored", job_id=str(job.id),
                           error=readable_error(exc))  # fmt: skip
@@ -244,11 +248,12 @@ class Pipeline:
 
     async def _interrupted(
         self, work: asyncio.Task[_Outcome], lease: Lease, job: Job, control: RunControl,
-        attempts: list[Attempt],
+        attempts: list[Attempt], interrupted: list[Attempt],
     ) -> None:  # fmt: skip
         """The run was cancelled: stop the work, then store what it came to."""
         work.cancel()
         await asyncio.gather(work, return_exceptions=True)
+        attempts.extend(interrupted)  # (empty unless a call was cut off mid-route)
         if not work.cancelled() and work.exception() is None and (
             work.result().result is not None
         ):
@@ -261,9 +266,9 @@ class Pipeline:
             )  # fmt: skip
             log.info("content_request_cancelled", job_id=str(job.id), fenced=done is None)
             return
-        released = await self.storage.release_job(lease)
+        released = await self.storage.release_job(lease, usage=usage_rows(job, attempts))
         log.info("job_released", job_id=str(job.id), released=released,
-                 paid_attempts_unrecorded=len(attempts))  # fmt: skip
+                 paid_attempts=len(attempts))  # fmt: skip
 
     async def _current(self, job: Job) -> Job:
         """The job as stored now (after this runner was fenced out)."""

@@ -146,12 +146,17 @@ class MemoryLeases(MemoryJobs):
             self._end_attempt(job.id, status.value, error, now)
             return clone(job)
 
-    async def release_job(self, lease: Lease) -> bool:
+    async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
         self._check()
         async with self._lock:
             job = self._holds(lease)
             if job is None:
                 return False
+            if usage:
+                self._check_usage(job, usage)
+                self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, lease.attempt))
+                for rid in [k for k, r in self._reservations.items() if r.job_id == job.id]:
+                    del self._reservations[rid]  # the usage rows replace what they held
             now = utcnow()
             job.status, job.updated_at = JobStatus.PENDING, now
             row = self._leases[job.id]

@@ -165,11 +165,17 @@ def finish_job(
     return job
 
 
-def release_job(conn: Conn, lease: Lease) -> bool:
+def release_job(conn: Conn, lease: Lease, usage: Sequence[LlmUsage] = ()) -> bool:
     jid, now = str(lease.job_id), rows.ts(utcnow())
     with tx(conn):
         if one(conn, _HOLDS, (jid, lease.token)) is None:
             return False
+        if usage:
+            client = one(conn, "SELECT client_id FROM jobs WHERE id = ?", (jid,))
+            assert client is not None
+            checks.check_usage(lease.job_id, uuid.UUID(client[0]), usage)
+            insert_usage(conn, checks.stamped(usage, lease.attempt))
+            drop_job_reservations(conn, jid)  # the usage rows replace what they held
         conn.execute(
             "UPDATE jobs SET status = 'pending', updated_at = ? WHERE id = ?", (now, jid)
         )

@@ -230,9 +230,10 @@ class JobStore(Protocol):
         under the lease's token; the job's budget reservations are deleted in it (its usage
         rows replace them). None = fenced out: nothing was written."""
 
-    async def release_job(self, lease: Lease) -> bool:
+    async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
         """Hand the job back (``pending``) without counting the attempt; False if the lease
-        was already lost."""
+        was already lost. ``usage``: the calls already paid for, stored in the same step (and
+        replacing the job's budget holds), as ``finish_job`` does."""
 
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         """``pending``/``in_progress`` -> ``cancelled`` (the runner is fenced out);

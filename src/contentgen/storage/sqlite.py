@@ -178,8 +178,8 @@ class SqliteStorage(SqliteWorker):
             )
         )
 
-    async def release_job(self, lease: Lease) -> bool:
-        return await self._call(lambda c: leases.release_job(c, lease))
+    async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
+        return await self._call(lambda c: leases.release_job(c, lease, usage))
 
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         return await self._call(lambda c: leases.cancel_job(c, job_id))
