@@ -5,6 +5,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 
@@ -19,7 +20,10 @@ from contentgen.testing.postgres_server import PostgresServer
 from contentgen.testing.postgrest_server import supabase_bootstrap
 
 ALL = [m.version for m in load_migrations()]
-TABLES = ["clients", "jobs", "job_leases", "llm_usage", "prompt_jobs", "strategies"]
+TABLES = [
+    "clients", "jobs", "job_leases", "llm_usage", "prompt_jobs", "strategies", "budgets",
+    "budget_reservations",
+]  # fmt: skip
 
 
 async def _fetch(url: str, sql: str) -> list[tuple[object, ...]]:
@@ -127,6 +131,14 @@ async def test_anon_key_reads_nothing_through_the_rest_api(supabase: object) -> 
             json={"p_holder": "x", "p_limit": 1, "p_lease_seconds": 5, "p_max_attempts": 3},
             headers={"Authorization": f"Bearer {supabase.anon_key()}"},
         )
+        reserve = await http.post(
+            "/rpc/contentgen_reserve_budget",
+            json={"p_id": str(uuid.uuid4()), "p_client_id": str(uuid.uuid4()),
+                  "p_job_id": str(uuid.uuid4()), "p_amount_nanos": 1, "p_limit_nanos": 10,
+                  "p_since": "2024-01-01T00:00:00Z", "p_until": "2024-02-01T00:00:00Z"},
+            headers={"Authorization": f"Bearer {supabase.anon_key()}"},
+        )  # fmt: skip
+    assert reserve.status_code in (401, 403, 404)
     assert anon.status_code == 200 and anon.json() == []
     assert [c["name"] for c in service.json()] == ["Acme"]
     assert claim.status_code in (401, 403, 404)

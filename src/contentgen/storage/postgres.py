@@ -4,7 +4,8 @@ Selected by ``CONTENTGEN_DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DB`` 
 project's direct or pooler URL works). An asyncpg pool serves operations; ``open()`` applies the
 shipped migrations under an advisory lock (a no-op when they are applied). Claiming, heartbeats
 and finishing go through SQL functions of the migrations (``0002_job_queue.sql``): ``FOR UPDATE
-SKIP LOCKED`` claims, leases in ``job_leases``, fencing tokens checked at finish.
+SKIP LOCKED`` claims, leases in ``job_leases``, fencing tokens checked at finish. Budgets and
+the usage report are in ``_pg_budgets`` (``0005_budgets.sql``).
 
 A connection that dies under an operation (server restart, ``pg_terminate_backend``, network)
 is retried once on a fresh connection: every operation is one transaction, so a retry either
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from contentgen.errors import ContentgenError, StorageError
 from contentgen.logs import get_logger
@@ -43,6 +44,7 @@ from contentgen.models import (
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_jobs as jobs
 from contentgen.storage import _pg_setup as setup
+from contentgen.storage._pg_budgets import Op, PostgresBudgets, T
 from contentgen.storage.base import ClaimedJob, Lease
 from contentgen.storage.postgres_conn import (
     create_pool,
@@ -53,13 +55,10 @@ from contentgen.storage.postgres_conn import (
 from contentgen.storage.postgres_listen import JobChangeListener
 from contentgen.storage.postgres_migrate import migrate
 
-T = TypeVar("T")
-Op = Callable[[Any], Awaitable[T]]
-
 log = get_logger(__name__)
 
 
-class PostgresStorage:
+class PostgresStorage(PostgresBudgets):
     """Async ``Storage`` on PostgreSQL; ``async with PostgresStorage(url) as storage: ...``.
 
     ``pooled``: the URL goes through a pooler in transaction mode (PgBouncer, Supavisor): no

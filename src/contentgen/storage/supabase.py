@@ -9,8 +9,9 @@ prints it for the SQL editor.
 It uses supabase-py's PostgREST client (the ``postgrest`` package ``supabase.create_client``
 wraps) and nothing else of supabase-py: auth, storage and realtime clients are not needed to
 store rows. Everything that must be one transaction — claiming with ``SKIP LOCKED``, heartbeats,
-fenced finishes with their usage rows, versioned setup writes — is an SQL function shipped in the
-migrations and called as an RPC; single-row reads and writes are plain table requests.
+fenced finishes with their usage rows, versioned setup writes, budget reservations — is an SQL
+function shipped in the migrations and called as an RPC; single-row reads and writes are plain
+table requests.
 
 What needs the direct PostgreSQL URL instead: ``LISTEN`` (``wait_for_change`` polls here),
 running migrations (``contentgen db migrate``), and the lowest claim latency.
@@ -35,6 +36,7 @@ from contentgen.models import (
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
 from contentgen.storage._rows import name_key
+from contentgen.storage._supabase_budgets import SupabaseBudgets
 from contentgen.storage._supabase_jobs import SupabaseJobs
 from contentgen.storage._supabase_rest import Rest, api_error, as_json, iso
 
@@ -52,7 +54,7 @@ def _refused(exc: ContentgenError, kind: str, version: int, row_id: uuid.UUID,
     return exc
 
 
-class SupabaseStorage(SupabaseJobs):
+class SupabaseStorage(SupabaseJobs, SupabaseBudgets):
     """Async ``Storage`` over PostgREST; ``async with SupabaseStorage(url, key) as s: ...``.
 
     ``url``: the project URL (``https://PROJECT.supabase.co``); requests go to
