@@ -206,10 +206,18 @@ async def finish_job(conn: Conn, lease: Lease, args: list[Any]) -> Job | None:
     return None if row is None or row["id"] is None else rows.job_from(row)
 
 
-async def release_job(conn: Conn, lease: Lease) -> bool:
-    return bool(
-        await conn.fetchval("SELECT contentgen_release_job($1, $2)", lease.job_id, lease.token)
-    )
+def release_usage(lease: Lease, usage: Sequence[LlmUsage]) -> list[dict[str, Any]] | None:
+    """Checked usage rows of ``contentgen_release_job`` (shared with SupabaseStorage)."""
+    if not usage:
+        return None
+    checks.check_usage(lease.job_id, usage[0].client_id, list(usage))
+    return [rows.usage_doc(u) for u in checks.stamped(usage, lease.attempt)]
+
+
+async def release_job(conn: Conn, lease: Lease, usage: str | None) -> bool:
+    """``usage``: the rows as ``finish_args`` encodes them (None: no rows)."""
+    sql = "SELECT contentgen_release_job($1, $2, $3::jsonb)"
+    return bool(await conn.fetchval(sql, lease.job_id, lease.token, usage))
 
 
 async def cancel_job(conn: Conn, job_id: uuid.UUID) -> Job:

@@ -23,7 +23,7 @@ from contentgen.models import (
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
-from contentgen.storage._pg_jobs import finish_args
+from contentgen.storage._pg_jobs import finish_args, release_usage
 from contentgen.storage._supabase_rest import Rest, api_error, as_json, iso
 from contentgen.storage.base import ClaimedJob, Lease
 
@@ -185,10 +185,11 @@ class SupabaseJobs:
             raise
         return rows.job_from(found[0]) if found else None
 
-    async def release_job(self, lease: Lease) -> bool:
-        done = await self.rest.rpc(
-            "contentgen_release_job", {"p_job_id": str(lease.job_id), "p_token": lease.token}
-        )
+    async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
+        done = await self.rest.rpc("contentgen_release_job", {
+            "p_job_id": str(lease.job_id), "p_token": lease.token,
+            "p_usage": release_usage(lease, usage),
+        })  # fmt: skip
         return bool(done)
 
     async def _status(self, job_id: uuid.UUID) -> JobStatus:

@@ -16,6 +16,7 @@ no longer running under its token and writes nothing).
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -295,8 +296,10 @@ class PostgresStorage(PostgresBudgets):
         )
         return await self._run(lambda c: jobs.finish_job(c, lease, args))
 
-    async def release_job(self, lease: Lease) -> bool:
-        return await self._run(lambda c: jobs.release_job(c, lease))
+    async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
+        docs = jobs.release_usage(lease, usage)
+        encoded = None if docs is None else json.dumps(docs)
+        return await self._run(lambda c: jobs.release_job(c, lease, encoded))
 
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         return await self._run(lambda c: jobs.cancel_job(c, job_id))
