@@ -143,6 +143,41 @@ class _FirstFastThenStuck(FakeLLM):
         return await super().complete(prompt, model=model)
 
 
+async def test_a_crash_while_a_claim_is_answered_leaves_no_job_held(tmp_path: Path) -> None:
+    """The claim is made in the database but its answer is still on the way when the batch
+    is cancelled: the job must not stay ``in_progress`` (it is handed back)."""
+    path = write_csv(tmp_path / "in.csv", good_rows(4))
+    out = tmp_path / "out"
+
+    class Crash(Exception):
+        pass
+
+    def crash(outcome: object, summary: object) -> None:
+        raise Crash
+
+    async with make_client(tmp_path, FakeLLM()) as cg:
+        await cg.add_client("acme")
+        original = cg.storage.claim_jobs
+        claims = 0
+
+        async def slow_answer(*args: object, **kw: object) -> object:
+            nonlocal claims
+            got = await original(*args, **kw)  # type: ignore[arg-type]
+            claims += 1
+            if claims >= 2:
+                await asyncio.sleep(0.3)  # made, not yet answered: the crash comes now
+            return got
+
+        cg.storage.claim_jobs = slow_answer  # type: ignore[method-assign]
+        prepare_out_dir(out, resume=False)
+        with pytest.raises(Crash):
+            await run_file(cg, path, out, concurrency=1, on_outcome=crash)
+        jobs = await cg.jobs(JobFilter(limit=100))
+    assert claims >= 2
+    assert [j.status for j in jobs if j.status is JobStatus.IN_PROGRESS] == []
+    assert sum(j.status is JobStatus.COMPLETED for j in jobs) == 1
+
+
 async def test_crash_mid_run_hands_running_jobs_back_for_resume(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "in.csv", good_rows(6))
     out = tmp_path / "out"

@@ -16,6 +16,7 @@ the server): **claim** (a lease) -> build the prompt -> call the model while **h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -106,11 +107,23 @@ class Pipeline:
 
     async def claim(self, *, limit: int = 1, job_id: uuid.UUID | None = None) -> list[ClaimedJob]:
         """Claim up to ``limit`` runnable jobs (pending, or under an expired lease), oldest
-        first; ``job_id`` claims only that one."""
-        return await self.storage.claim_jobs(
+        first; ``job_id`` claims only that one.
+
+        Never cut off half-way: a claim made in the database when a cancellation came (its
+        answer still on the way) is handed back before the cancellation goes on, so no job
+        is left held by a runner that is gone."""
+        take = asyncio.ensure_future(self.storage.claim_jobs(
             self.holder, limit=limit, lease_seconds=self.settings.lease_seconds,
             max_attempts=self.settings.max_attempts, job_id=job_id,
-        )  # fmt: skip
+        ))  # fmt: skip
+        try:
+            return await settle(take)
+        except asyncio.CancelledError:
+            if take.done() and not take.cancelled() and take.exception() is None:
+                for claimed in take.result():
+                    with contextlib.suppress(Exception):
+                        await settle(self.storage.release_job(claimed.lease))
+            raise
 
     async def run(
         self, job_id: uuid.UUID, *, control: RunControl | None = None,
