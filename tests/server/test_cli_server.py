@@ -161,3 +161,18 @@ def test_tokens_create(monkeypatch: pytest.MonkeyPatch) -> None:
     assert unknown.exit_code == 1 and "nobody" in unknown.stderr
     bad_ttl = runner.invoke(app, ["tokens", "create", "--client", "acme", "--ttl", "soon"])
     assert bad_ttl.exit_code == 2 and "ttl" in bad_ttl.stderr
+
+
+def test_serving_moves_the_start_up_heap_out_of_the_collectors_sight() -> None:
+    import gc
+
+    from contentgen.server.run import GC_GEN0, settle_heap
+
+    before = gc.get_threshold()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_GEN0, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import ipaddress
 import signal
 from collections.abc import Callable, Iterator
@@ -76,6 +77,20 @@ def _stop_on_signals(server: Any) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
+#: First-generation threshold of the collector while serving (CPython's default: 700).
+GC_GEN0 = 10_000
+
+
+def settle_heap() -> None:
+    """Move what start-up made (imports, the app, its schemas: long-lived) out of the cyclic
+    collector's sight and collect young objects less often. Measured with
+    benchmarks/server_status.py, GET /status of pending jobs: p99 74 ms -> 18 ms (full
+    collections no longer walk the start-up heap in the middle of requests)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0, *gc.get_threshold()[1:])
+
+
 async def serve(
     settings: Settings,
     *,
@@ -104,6 +119,7 @@ async def serve(
         while not server.started and not task.done():
             await asyncio.sleep(0.02)
         if server.started:
+            settle_heap()
             sock = server.servers[0].sockets[0].getsockname()
             shown = f"[{sock[0]}]" if ":" in sock[0] else sock[0]
             url = f"http://{shown}:{sock[1]}"

@@ -51,16 +51,18 @@ async def generate(body: GenerateBody, cg: Cg, app: State) -> JSONResponse:
     summary="A job's status and result",
     response_model=None,
     responses={200: {"model": StatusBody}, **errors(401, 404)},
-)
-async def status(job_id: str, request: Request) -> Response:
+    openapi_extra={"parameters": [{"name": "job_id", "in": "path", "required": True,
+                                   "schema": {"type": "string", "title": "Job Id"}}]},
+)  # fmt: skip
+async def status(request: Request) -> Response:
     """The reference's status body. Only whole job ids: a prefix is a job that does not
     exist."""
-    # The hot path of polling clients: the scoped client without FastAPI's dependency
-    # solving (the same function the ``Cg`` dependency calls), and completed jobs' bodies
-    # from memory (they never change).
+    # The hot path of polling clients: no FastAPI parameter solving (the path parameter is
+    # read from the scope, documented above), the scoped client from the same function the
+    # ``Cg`` dependency calls, and completed jobs' bodies from memory (they never change).
     cg = client_for(request)
     await known_query_only(request)
-    wanted = job_uuid(job_id)
+    wanted = job_uuid(request.path_params["job_id"])
     completed = state_of(request).completed
     hit = completed.get(wanted)
     if hit is not None and cg.in_scope(hit.client_id):
