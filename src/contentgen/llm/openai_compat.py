@@ -11,18 +11,16 @@ imported on the first call.
 One call is one attempt: failures are raised as a ``ProviderError`` whose ``kind`` says what
 happened (``rate_limit`` with the server's ``Retry-After``, ``auth``, ``bad_request``,
 ``server``, ``timeout``, ``connection``, ``malformed``, ``empty``) and whose ``attempts`` holds
-the one ``Attempt``; retrying is the router's business.
+the one ``Attempt``; retrying is the router's business. Reading what the server says
+(status, error body, ``Retry-After``, the completion body) is ``openai_wire.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import ssl
 import time
-from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
 from contentgen.errors import ProviderError, ProviderErrorKind, ProviderUnavailable
@@ -34,121 +32,27 @@ from contentgen.llm.base import (
     failed_attempt,
     logged_completion,
 )
+from contentgen.llm.openai_wire import (
+    Malformed,
+    ResponseUsage,
+    kind_of_status,
+    parse_completion,
+    provider_of,
+    retry_after,
+    server_message,
+    wire_model,
+)
 from contentgen.llm.secrets import Secrets
 from contentgen.settings import Settings
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
 TIMEOUT_HINT = "raise CONTENTGEN_LLM_TIMEOUT if the model needs longer"
+
+#: The wire helpers are re-exported: ``litellm_backend`` and the tests import them from here.
+__all__ = ["DEFAULT_API_BASE", "TIMEOUT_HINT", "OpenAICompatBackend", "kind_of_status",
+           "provider_of", "retry_after", "wire_model"]  # fmt: skip
 _MAX_ERROR_TEXT = 300
 
-
-def wire_model(model: str) -> str:
-    """The model name sent to the server: ``openai/gpt-4o-mini`` -> ``gpt-4o-mini``.
-
-    Only the ``openai/`` prefix is removed: other slashes belong to names such as vLLM's
-    ``meta-llama/Llama-3.1-8B-Instruct``.
-    """
-    return model.removeprefix("openai/")
-
-
-def provider_of(model: str) -> str:
-    return model.split("/", 1)[0] if "/" in model else "openai"
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds the server asked to wait (``retry-after-ms``, ``Retry-After`` seconds or date)."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def kind_of_status(status: int) -> ProviderErrorKind:
-    if status == 429:
-        return "rate_limit"
-    if status in (401, 403):
-        return "auth"
-    if status == 408:
-        return "timeout"
-    if 400 <= status < 500:
-        return "bad_request"
-    return "server"
-
-
-def _server_message(status: int, body: bytes) -> str:
-    """The error message of an OpenAI-style error body, else the start of the body."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body.decode("utf-8", "replace")[:_MAX_ERROR_TEXT].strip() or _reason(status)
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:_MAX_ERROR_TEXT]
-        if isinstance(error, str):
-            return error[:_MAX_ERROR_TEXT]
-        if data.get("message"):
-            return str(data["message"])[:_MAX_ERROR_TEXT]
-    return str(data)[:_MAX_ERROR_TEXT]
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return f"status {status}"
-
-
-class _Usage:
-    __slots__ = ("cached", "finish", "input", "output", "reasoning")
-
-    def __init__(self) -> None:
-        self.input = self.output = self.cached = self.reasoning = 0
-        self.finish: str | None = None
-
-    def read(self, usage: Any) -> None:
-        if not isinstance(usage, dict):
-            return
-        self.input = int(usage.get("prompt_tokens") or 0)
-        self.output = int(usage.get("completion_tokens") or 0)
-        prompt_details = usage.get("prompt_tokens_details")
-        if isinstance(prompt_details, dict):
-            self.cached = int(prompt_details.get("cached_tokens") or 0)
-        output_details = usage.get("completion_tokens_details")
-        if isinstance(output_details, dict):
-            self.reasoning = int(output_details.get("reasoning_tokens") or 0)
-
-
-class _Malformed(Exception):
-    pass
-
-
-def _parse(data: Any, usage: _Usage) -> str:
-    """The text of a chat.completion body; fills ``usage`` and the finish reason."""
-    try:
-        choice = data["choices"][0]
-        text = choice["message"].get("content") or ""
-    except (KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise _Malformed(f"response has no choices[0].message: {str(data)[:200]}") from exc
-    usage.read(data.get("usage"))
-    usage.finish = choice.get("finish_reason")
-    return str(text)
 
 
 class OpenAICompatBackend:
@@ -209,7 +113,7 @@ class OpenAICompatBackend:
 
     def _error(
         self, model: str, kind: ProviderErrorKind, detail: str, started: float, *,
-        status: int | None = None, wait: float | None = None, usage: _Usage | None = None,
+        status: int | None = None, wait: float | None = None, usage: ResponseUsage | None = None,
         cost: float | None = 0.0,
     ) -> ProviderError:  # fmt: skip
         provider = provider_of(model)
@@ -245,7 +149,7 @@ class OpenAICompatBackend:
         self, model: str, status: int, body: bytes, headers: Any, started: float
     ) -> ProviderError:
         kind = kind_of_status(status)
-        detail = f"HTTP {status} from {self.base}: {_server_message(status, body)}"
+        detail = f"HTTP {status} from {self.base}: {server_message(status, body)}"
         if kind == "auth":
             detail += f" (check {self.key_variable})"
         elif kind == "rate_limit":
@@ -281,7 +185,7 @@ class OpenAICompatBackend:
         params = params or CompletionParams()
         data = self._body(prompt, model, params, stream=on_text is not None)
         session = self._http()
-        usage = _Usage()
+        usage = ResponseUsage()
         started = time.perf_counter()
         try:
             if on_text is None:
@@ -320,23 +224,23 @@ class OpenAICompatBackend:
         )
 
     async def _post(
-        self, session: Any, model: str, data: bytes, usage: _Usage, started: float
+        self, session: Any, model: str, data: bytes, usage: ResponseUsage, started: float
     ) -> str:
         async with session.post(f"{self.base}/chat/completions", data=data) as response:
             body = await response.read()
             if response.status >= 400:
                 raise self._status_error(model, response.status, body, response.headers, started)
         try:
-            return _parse(json.loads(body), usage)
+            return parse_completion(json.loads(body), usage)
         except ValueError as exc:
             snippet = body[:120].decode("utf-8", "replace")
             raise self._error(model, "malformed", f"{self.base} answered with a body that is not "
                               f"JSON: {snippet!r}", started, status=200) from exc  # fmt: skip
-        except _Malformed as exc:
+        except Malformed as exc:
             raise self._error(model, "malformed", f"{self.base}: {exc}", started) from exc
 
     async def _stream(
-        self, session: Any, model: str, data: bytes, usage: _Usage, started: float,
+        self, session: Any, model: str, data: bytes, usage: ResponseUsage, started: float,
         prompt: str, on_text: TextCallback,
     ) -> str:  # fmt: skip
         """Server-sent events: ``data: {chunk}`` lines, then ``data: [DONE]``. Usage comes in

@@ -9,17 +9,19 @@ asked (open circuits are skipped) and its rate limit taken; a batch's call slot 
 during the provider call only, never during a back-off sleep. Every attempt is returned as an
 ``Attempt`` on the ``Completion`` (or on the ``ProviderError``), priced by the catalogue, with
 every configured secret masked out of its error text.
+
+The attempts on one model are made in ``model_attempts.py``; when to retry and how long to
+wait is ``retry_policy.py``; pricing, masking and reporting the attempts, and settling a
+budget, is ``attempt_accounting.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
+from tenacity import RetryCallState
 
 from contentgen.errors import (
     BudgetExceeded,
@@ -27,8 +29,8 @@ from contentgen.errors import (
     ContentgenError,
     InvalidInput,
     ProviderError,
-    ProviderUnavailable,
 )
+from contentgen.llm.attempt_accounting import completion_cost, final_completion, final_error
 from contentgen.llm.backends import Backends
 from contentgen.llm.base import (
     LLM,
@@ -38,8 +40,8 @@ from contentgen.llm.base import (
     Mode,
     TextCallback,
 )
-from contentgen.llm.breaker import Breakers, CircuitOpen
-from contentgen.llm.budget import DEFAULT_MAX_TOKENS, CallBudget, cost_bound
+from contentgen.llm.breaker import Breakers
+from contentgen.llm.budget import CallBudget
 from contentgen.llm.catalogue import (
     PRIORITIES,
     Catalogue,
@@ -50,21 +52,17 @@ from contentgen.llm.catalogue import (
 from contentgen.llm.interrupted import record_interrupted
 from contentgen.llm.keys import with_stored_keys
 from contentgen.llm.latency import FILE_NAME, LatencyStats
+from contentgen.llm.model_attempts import attempt_model
+from contentgen.llm.retry_policy import backoff, wait_seconds
 from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
-from contentgen.production.shared_limits import estimate_tokens, shared_limits_from
+from contentgen.production.shared_limits import shared_limits_from
 from contentgen.settings import Settings
-from contentgen.tracing import span
 
 if TYPE_CHECKING:
     from contentgen.models import ContentRequest
-
-#: Longest back-off between two attempts, and the longest Retry-After honoured (a longer one
-#: moves on to the next model of the route).
-MAX_WAIT = 30.0
-MAX_RETRY_AFTER = 60.0
 
 log = get_logger()
 
@@ -131,9 +129,7 @@ class Router:
         self._routes: dict[tuple[str | None, str | None, str], Route] = {}
         self._server_models: list[str] | None = None
         self._sleep = sleep
-        wait = settings.retry_wait
-        self._backoff = wait_exponential_jitter(multiplier=wait, max=max(wait, MAX_WAIT),
-                                                jitter=wait)  # fmt: skip
+        self._backoff = backoff(settings.retry_wait)
 
     # -- where models go (llm/backends.py) ---------------------------------------------------
 
@@ -335,171 +331,20 @@ class Router:
                 if i + 1 < len(models):
                     log.warning("llm_fallback", model=name, kind=exc.kind, next=models[i + 1])
                 continue
-            return self._final_completion(entry, done, attempts)
+            cost = completion_cost(self.catalogue, entry, done)
+            return final_completion(entry, done, attempts, cost)
         assert last is not None
-        raise self._final(last, attempts) from last
+        raise final_error(last, attempts, self.secrets) from last
 
     async def _on_model(self, entry: ModelEntry, prompt: str, params: CompletionParams,
                         on_text: TextCallback | None, slots: asyncio.Semaphore | None,
                         attempts: list[Attempt], budget: CallBudget | None,
                         ) -> Completion:  # fmt: skip
-        breaker = self.breakers.get(f"{entry.provider}:{entry.name}")
-        backend = self.backend(entry)
-        wire = self.wire(entry)
-        if entry.provider == "local":
-            cap = self.settings.local_max_tokens
-            params = dataclasses.replace(params, max_tokens=min(params.max_tokens or cap, cap))
-        prices = self.catalogue.prices(entry)
-        if budget is not None and (prices is None or prices.input or prices.output):
-            if params.max_tokens is None:  # a bound on the output makes a bound on the cost
-                params = dataclasses.replace(params, max_tokens=DEFAULT_MAX_TOKENS)
-        else:
-            budget = None  # free (local, fake, a price of 0): nothing to hold
-        estimate = None if prices is None else cost_bound(prices, prompt, params.max_tokens or 0)
-
-        async def once() -> Completion:
-            if not breaker.allow():
-                raise CircuitOpen(entry.name, entry.provider, breaker.retry_in())
-            hold: object | None = None
-            if budget is not None:
-                try:
-                    hold = await budget.reserve(entry.name, estimate)
-                except BaseException:
-                    breaker.release()  # no call was made
-                    raise
-            try:
-                with span("contentgen.llm.attempt", **{"gen_ai.system": entry.provider,
-                                                       "gen_ai.request.model": entry.name,
-                                                       "contentgen.estimate_usd": estimate,
-                                                       }) as attempt_span:  # fmt: skip
-                    try:
-                        done = await call()
-                    except ProviderError as exc:
-                        attempt_span.set_attribute("contentgen.error_kind", exc.kind)
-                        raise
-                    attempt_span.set_attributes(_usage_attributes(done, self._cost(entry, done)))
-            except ProviderError as exc:
-                if budget is not None:
-                    costs = [self._own(entry, a).cost for a in exc.attempts]
-                    paid = None if None in costs else sum(c or 0.0 for c in costs)
-                    await self._settle(budget, hold, paid)
-                raise
-            if budget is not None:
-                await self._settle(budget, hold, self._cost(entry, done))
-            return done
-
-        async def call() -> Completion:
-            held = None
-            if self.shared_limits is None:
-                await self.limits.acquire(entry.name)
-            else:
-                held = await self.shared_limits.acquire(entry.name, estimate_tokens(prompt, params))
-            # on_text only when streaming: an LLM written before streaming still works.
-            extra = {} if on_text is None else {"on_text": on_text}
-            try:
-                if slots is None:
-                    done = await backend.complete(prompt, model=wire, params=params, **extra)
-                else:
-                    async with slots:
-                        done = await backend.complete(prompt, model=wire, params=params, **extra)
-            except ProviderError as exc:
-                attempts.extend(self._own(entry, a) for a in exc.attempts)
-                if held is not None and self.shared_limits is not None:
-                    used = sum(a.input_tokens + a.output_tokens for a in exc.attempts)
-                    await self.shared_limits.settle(entry.name, used, held)
-                if exc.transient and exc.kind != "rate_limit":
-                    breaker.failure()
-                    if breaker.state != "closed":
-                        log.warning("circuit_open", model=entry.name, failures=breaker.failures)
-                else:
-                    breaker.release()
-                raise
-            except BaseException:
-                breaker.release()
-                raise
-            breaker.success()
-            if held is not None and self.shared_limits is not None:
-                used = done.input_tokens + done.output_tokens
-                await self.shared_limits.settle(entry.name, used, held)
-            self.latency.observe(entry.name, done.latency_ms)
-            return done
-
-        # The first attempt is a plain call: tenacity's loop costs ~0.1 ms of CPU, as much as
-        # the HTTP call itself, and most calls succeed at once. A retryable failure is handed
-        # to tenacity as its first attempt, so every wait and stop is tenacity's.
-        try:
-            return await once()
-        except ProviderError as exc:
-            if not _retryable(exc) or self.settings.llm_retries <= 1:
-                raise
-            first: ProviderError | None = exc
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.llm_retries),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
-            before_sleep=lambda state: _log_retry(entry.name, state),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                if first is not None:
-                    failed, first = first, None
-                    raise failed
-                return await once()
-        raise AssertionError("unreachable: tenacity returns or re-raises")
+        return await attempt_model(self, entry, prompt, params, on_text, slots, attempts, budget,
+                                   wait=self._wait, sleep=self._sleep)  # fmt: skip
 
     def _wait(self, state: RetryCallState) -> float:
-        delay = float(self._backoff(state))
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, ProviderError) and exc.retry_after is not None:
-            delay = max(delay, exc.retry_after)
-        return delay
-
-    def _cost(self, entry: ModelEntry, done: Completion) -> float | None:
-        return self.catalogue.cost(entry, done.input_tokens, done.output_tokens,
-                                   done.cached_tokens, done.reasoning_tokens)  # fmt: skip
-
-    async def _settle(self, budget: CallBudget, hold: object | None, cost: float | None) -> None:
-        try:
-            await budget.settle(hold, cost)
-        except Exception as exc:  # the estimate stays held until the job ends: safe
-            log.warning("budget_settle_failed", error=str(exc))
-
-    def _final_completion(
-        self, entry: ModelEntry, done: Completion, attempts: list[Attempt]
-    ) -> Completion:
-        """``done`` under the catalogue's name and price, with every attempt of the call."""
-        cost = self._cost(entry, done)
-        success = Attempt(entry.provider, entry.name, done.input_tokens, done.output_tokens,
-                          done.cached_tokens, done.reasoning_tokens, cost, done.latency_ms,
-                          done.finish_reason, None)  # fmt: skip
-        return dataclasses.replace(done, model=entry.name, provider=entry.provider, cost=cost,
-                                   attempts=(*attempts, success))  # fmt: skip
-
-    def _own(self, entry: ModelEntry, attempt: Attempt) -> Attempt:
-        """A backend's failed attempt under the catalogue's name, price and secret mask."""
-        cost = attempt.cost
-        if attempt.input_tokens or attempt.output_tokens:
-            cost = self.catalogue.cost(entry, attempt.input_tokens, attempt.output_tokens,
-                                       attempt.cached_tokens, attempt.reasoning_tokens)  # fmt: skip
-        error = self.secrets.mask(attempt.error) if attempt.error else attempt.error
-        return dataclasses.replace(attempt, model=entry.name, provider=entry.provider,
-                                   cost=cost, error=error)  # fmt: skip
-
-    def _final(self, last: ProviderError, attempts: list[Attempt]) -> ProviderError:
-        made = len(attempts)
-        per_model: dict[str, int] = {}
-        for attempt in attempts:
-            per_model[attempt.model] = per_model.get(attempt.model, 0) + 1
-        where = ", ".join(f"{m} x{n}" for m, n in per_model.items()) or "no call made"
-        noun = "attempt" if made == 1 else "attempts"
-        message = self.secrets.mask(f"{last.message} [{made} {noun}: {where}]")
-        cls = ProviderUnavailable if isinstance(last, ProviderUnavailable) else ProviderError
-        log.warning("llm_failed", model=last.model, kind=last.kind, attempts=made)
-        return cls(message, provider=last.provider, model=last.model, kind=last.kind,
-                   attempts=tuple(attempts), retry_after=last.retry_after,
-                   status=last.status)  # fmt: skip
+        return wait_seconds(self._backoff, state)
 
     # -- what `contentgen models` shows ------------------------------------------------------
 
@@ -517,28 +362,3 @@ class Router:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-
-def _usage_attributes(done: Completion, cost: float | None) -> dict[str, Any]:
-    return {
-        "gen_ai.usage.input_tokens": done.input_tokens,
-        "gen_ai.usage.output_tokens": done.output_tokens,
-        "contentgen.cached_tokens": done.cached_tokens,
-        "contentgen.reasoning_tokens": done.reasoning_tokens,
-        "contentgen.cost_usd": cost,
-        "contentgen.cost_known": cost is not None,
-        "gen_ai.response.finish_reasons": [done.finish_reason or "unknown"],
-        "contentgen.latency_ms": done.latency_ms,
-    }
-
-
-def _retryable(exc: BaseException) -> bool:
-    if not isinstance(exc, ProviderError) or not exc.transient:
-        return False
-    return exc.retry_after is None or exc.retry_after <= MAX_RETRY_AFTER
-
-
-def _log_retry(model: str, state: RetryCallState) -> None:
-    exc: Any = state.outcome.exception() if state.outcome is not None else None
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.info("llm_retry", model=model, attempt=state.attempt_number,
-             kind=getattr(exc, "kind", type(exc).__name__), wait_s=round(wait, 3))  # fmt: skip

@@ -7,7 +7,7 @@ body, or with server-sent ``chat.completion.chunk`` events when the request says
 ``GET /v1/models``. It can wait a fixed ``delay`` before answering, reply with a fixed text
 (default: a Markdown article built from the prompt), report fixed usage (default: word
 counts; ``cached_tokens``/``reasoning_tokens`` in the usage details), and inject the faults a
-real service shows, for the next N requests or for one model only::
+real service shows (``openai_faults.py``), for the next N requests or for one model only::
 
     async with FakeOpenAIServer(delay=0.05) as server:
         settings = Settings(api_base=server.base_url, retry_wait=0)
@@ -37,9 +37,8 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from contentgen.llm.fake import article_from_prompt
 from contentgen.testing._wire import (
@@ -53,25 +52,14 @@ from contentgen.testing._wire import (
     prompt_text,
     read_body,
 )
+from contentgen.testing.openai_faults import Fault, FaultInjection, FaultKind
 
 ReplyFn = Callable[[str], str]
 #: Usage as a function of the request's JSON body, e.g. a model that uses all its max_tokens.
 UsageFn = Callable[[dict[str, Any]], tuple[int, int]]
 
-FaultKind = Literal["status", "hang", "malformed", "empty", "length"]
 
-
-@dataclass(frozen=True)
-class _Fault:
-    kind: FaultKind
-    status: int = 200
-    message: str = ""
-    retry_after: float | None = None
-    model: str | None = None  # None: any model
-    seconds: float = 0.0
-
-
-class FakeOpenAIServer:
+class FakeOpenAIServer(FaultInjection):
     """An OpenAI-compatible chat server on loopback; see the module docstring."""
 
     def __init__(
@@ -112,7 +100,7 @@ class FakeOpenAIServer:
         #: JSON body and headers (lower-cased names) of the last chat request.
         self.last_request: dict[str, Any] | None = None
         self.last_headers: dict[str, str] = {}
-        self._faults: deque[_Fault] = deque()
+        self._faults: deque[Fault] = deque()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._ids = 0
@@ -159,52 +147,6 @@ class FakeOpenAIServer:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-    def fail_next(
-        self, n: int, status: int = 500, message: str | None = None, *,
-        retry_after: float | None = None, model: str | None = None,
-    ) -> None:  # fmt: skip
-        """Answer the next ``n`` chat requests (for ``model``, or any) with HTTP ``status`` and
-        an OpenAI error body; ``retry_after`` adds a ``Retry-After`` header (seconds)."""
-        text = message or f"The server had an error while processing your request ({status})"
-        self._add(n, _Fault("status", status, text, retry_after, model))
-
-    def hang_next(self, n: int, seconds: float = 3600.0, *, model: str | None = None) -> None:
-        """Do not answer the next ``n`` chat requests for ``seconds`` (clients time out)."""
-        self._add(n, _Fault("hang", model=model, seconds=seconds))
-
-    def malformed_next(self, n: int, *, model: str | None = None) -> None:
-        """Answer the next ``n`` chat requests with status 200 and a body that is not JSON."""
-        self._add(n, _Fault("malformed", model=model))
-
-    def empty_next(self, n: int, *, model: str | None = None) -> None:
-        """Answer the next ``n`` chat requests with empty content (finish_reason "stop")."""
-        self._add(n, _Fault("empty", model=model))
-
-    def truncate_next(self, n: int, *, model: str | None = None) -> None:
-        """Cut the next ``n`` replies short with finish_reason "length" (as at max_tokens)."""
-        self._add(n, _Fault("length", model=model))
-
-    def fail_model(self, model: str, status: int = 500) -> None:
-        """Fail every request for ``model`` with ``status`` until ``clear_faults``."""
-        self.failing_models[model] = status
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self.failing_models.clear()
-
-    def _add(self, n: int, fault: _Fault) -> None:
-        self._faults.extend([fault] * n)
-
-    def _take_fault(self, model: str) -> _Fault | None:
-        status = self.failing_models.get(model)
-        if status is not None:
-            return _Fault("status", status, f"model {model} is failing ({status})")
-        for fault in self._faults:
-            if fault.model is None or fault.model == model:
-                self._faults.remove(fault)
-                return fault
-        return None
 
     # -- HTTP ------------------------------------------------------------------------------
 
