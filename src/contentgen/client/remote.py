@@ -12,48 +12,38 @@ errors come back as the local client's: 400 -> ``InvalidInput`` (``field`` and `
 404 -> ``JobNotFound`` / ``ClientNotFound`` / ``PromptJobNotFound``, 409 -> ``Conflict``,
 401 -> ``AuthError`` (``reason``), 403 -> ``Forbidden``. ``wait`` follows the job's
 server-sent events and falls back to polling when the stream breaks.
+
+The calls and retries are in ``remote_http`` (``HttpApi``), the clients and strategies in
+``remote_setup`` (``RemoteSetupApi``); this module has the jobs and the prompts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-)
 
 from contentgen.client.base import BuiltPromptView, ClientRef
+from contentgen.client.remote_http import IDEMPOTENT as IDEMPOTENT
+from contentgen.client.remote_http import RETRY_ANY as RETRY_ANY
+from contentgen.client.remote_http import RETRY_IDEMPOTENT as RETRY_IDEMPOTENT
+from contentgen.client.remote_http import HttpApi, response_error
+from contentgen.client.remote_setup import RemoteSetupApi
 from contentgen.errors import (
-    AuthError,
     ClientNotFound,
-    Conflict,
-    ContentgenError,
-    Forbidden,
     InvalidInput,
     JobFailed,
     JobNotFound,
-    NotFound,
     PromptJobNotFound,
     RemoteError,
 )
 from contentgen.logs import get_logger
-from contentgen.models import (
-    Client as ClientRecord,
-)
 from contentgen.models import (
     ContentRequest,
     Job,
@@ -62,53 +52,18 @@ from contentgen.models import (
     JobStatus,
     PromptJob,
     PromptRequest,
-    Strategy,
-    StrategyConfig,
     invalid_input_from,
 )
 
 if TYPE_CHECKING:
-    from contentgen.instructions.setup import EffectiveSetup
     from contentgen.settings import Settings
 
 log = get_logger()
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-#: Statuses that mean "not processed, try again later" for any method.
-RETRY_ANY = frozenset({429, 503})
-#: Statuses worth another try for an idempotent request.
-RETRY_IDEMPOTENT = frozenset({500, 502, 503, 504, 429})
 PAGE_MAX = 100
 
-NotFoundFactory = Callable[[], NotFound]
 
-
-class _RetryableStatus(Exception):
-    """A response worth another try (429, 5xx); carries its ``Retry-After``."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-        self.retry_after = _retry_after(response.headers.get("retry-after"))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-class RemoteClient:
+class RemoteClient(HttpApi, RemoteSetupApi):
     """A ``ContentClient`` that talks to a contentgen server; see the module docstring."""
 
     def __init__(
@@ -153,67 +108,6 @@ class RemoteClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    # HTTP -------------------------------------------------------------------------------------
-    def _should_retry(self, method: str) -> Callable[[BaseException], bool]:
-        def check(exc: BaseException) -> bool:
-            if isinstance(exc, _RetryableStatus):
-                code = exc.response.status_code
-                return code in RETRY_ANY or (method in IDEMPOTENT and code in RETRY_IDEMPOTENT)
-            if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-                return True  # the request never reached the server
-            return method in IDEMPOTENT and isinstance(exc, httpx.TransportError)
-
-        return check
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
-            return float(min(exc.retry_after, self.max_retry_after))
-        # exponential with jitter (written out: tenacity renamed wait_exponential_jitter's
-        # arguments between the versions we support)
-        backoff = float(self.retry_wait * 2 ** (state.attempt_number - 1))
-        return min(10.0, backoff) + random.uniform(0, self.retry_wait)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        wait = state.next_action.sleep if state.next_action is not None else None
-        log.info("server_retry", attempt=state.attempt_number, wait=wait,
-                 error=str(exc) or type(exc).__name__)  # fmt: skip
-
-    async def _call(
-        self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-        not_found: NotFoundFactory | None = None,
-    ) -> Any:  # fmt: skip
-        """One API call with retries; the JSON body of a 2xx, else the matching error."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retries),
-            wait=self._wait,
-            retry=retry_if_exception(self._should_retry(method)),
-            before_sleep=self._log_retry,
-            sleep=self.sleep,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    response = await self._http.request(method, path, json=body, params=params)
-                    if response.status_code in RETRY_IDEMPOTENT:
-                        raise _RetryableStatus(response)
-        except _RetryableStatus as exc:
-            raise _error(exc.response, not_found) from None
-        except httpx.TimeoutException as exc:
-            raise RemoteError(f"server {self.base_url} did not answer in time ({method} {path})"
-                              ) from exc  # fmt: skip
-        except httpx.TransportError as exc:
-            raise RemoteError(f"cannot reach the server at {self.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise _error(response, not_found)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise RemoteError(f"server answered {method} {path} with a body that is not JSON",
-                              status=response.status_code) from exc  # fmt: skip
 
     # jobs -------------------------------------------------------------------------------------
     async def make_request(self, client: ClientRef = None, **fields: Any) -> ContentRequest:
@@ -271,7 +165,7 @@ class RemoteClient:
             response = source.response
             if response.status_code != 200:
                 await response.aread()
-                raise _error(response, lambda: JobNotFound(str(job_id)))
+                raise response_error(response, lambda: JobNotFound(str(job_id)))
             async for event in source.aiter_sse():
                 if event.event != "status":
                     continue
@@ -383,48 +277,6 @@ class RemoteClient:
              "updated_at": data["updated_at"]}
         )  # fmt: skip
 
-    # clients and strategies -------------------------------------------------------------------
-    async def list_clients(self) -> list[ClientRecord]:
-        data = await self._call("GET", "/clients")
-        return [ClientRecord.model_validate(c) for c in data["clients"]]
-
-    async def _client_view(self, ref: ClientRef) -> dict[str, Any]:
-        name = str(ref) if ref is not None else "default"
-        data: dict[str, Any] = await self._call(
-            "GET", f"/clients/{quote(name, safe='')}", not_found=lambda: ClientNotFound(name)
-        )
-        return data
-
-    async def resolve_client(self, ref: ClientRef) -> ClientRecord:
-        return ClientRecord.model_validate((await self._client_view(ref))["client"])
-
-    async def effective_setup(self, ref: ClientRef) -> EffectiveSetup:
-        from contentgen.instructions.setup import EffectiveSetup
-
-        return EffectiveSetup.model_validate((await self._client_view(ref))["setup"])
-
-    async def get_strategy(self, ref: ClientRef, version: int | None = None) -> Strategy:
-        name = str(ref) if ref is not None else "default"
-        params = {"version": version} if version is not None else None
-        data = await self._call("GET", f"/clients/{quote(name, safe='')}/strategy",
-                                params=params, not_found=lambda: ClientNotFound(name))  # fmt: skip
-        return Strategy.model_validate(data)
-
-    async def set_strategy(
-        self, ref: ClientRef, config: StrategyConfig | dict[str, Any], name: str = "default"
-    ) -> Strategy:
-        ref_name = str(ref) if ref is not None else "default"
-        data_config = (
-            config.model_dump(mode="json", exclude_none=True)
-            if isinstance(config, StrategyConfig) else config
-        )  # fmt: skip
-        data = await self._call(
-            "PUT", f"/clients/{quote(ref_name, safe='')}/strategy",
-            body={"name": name, "config": data_config},
-            not_found=lambda: ClientNotFound(ref_name),
-        )  # fmt: skip
-        return Strategy.model_validate(data)
-
 
 # bodies -----------------------------------------------------------------------------------------
 def job_from_body(data: dict[str, Any]) -> Job:
@@ -463,32 +315,3 @@ def _job_uuid(job_id: uuid.UUID | str) -> uuid.UUID:
                 field="job",
             ) from None
         raise JobNotFound(job_id) from None
-
-
-def _error(response: httpx.Response, not_found: NotFoundFactory | None) -> ContentgenError:
-    """The local client's error for an error response of the server."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    status = response.status_code
-    details: dict[str, Any] = {}
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        message: str = body["error"]
-        if isinstance(body.get("details"), dict):
-            details = body["details"]
-    else:
-        message = response.text[:200] or response.reason_phrase
-    if status == 400:
-        extra = {k: v for k, v in details.items() if k != "field"}
-        return InvalidInput(message, field=details.get("field"), **extra)
-    if status == 401:
-        return AuthError(f"server refused the token: {message}",
-                         reason=str(details.get("reason", "invalid")))  # fmt: skip
-    if status == 403:
-        return Forbidden(message)
-    if status == 404:
-        return not_found() if not_found is not None else NotFound(message)
-    if status == 409:
-        return Conflict(message, **details)
-    return RemoteError(f"server answered {status}: {message}", status=status)
