@@ -140,11 +140,15 @@ class MemoryLeases(MemoryJobs):
                 job.strategy_version = strategy_version
             if template_version is not None:
                 job.template_version = template_version
-            self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, lease.attempt))
-            for rid in [k for k, r in self._reservations.items() if r.job_id == job.id]:
-                del self._reservations[rid]  # the usage rows replace what they held
+            self._store_usage(job, usage, lease.attempt)
             self._end_attempt(job.id, status.value, error, now)
             return clone(job)
+
+    def _store_usage(self, job: Job, usage: Sequence[LlmUsage], attempt: int) -> None:
+        """The job's usage rows (checked by the caller), replacing its budget holds."""
+        self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, attempt))
+        for rid in [k for k, r in self._reservations.items() if r.job_id == job.id]:
+            del self._reservations[rid]  # the usage rows replace what they held
 
     async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
         self._check()
@@ -154,9 +158,7 @@ class MemoryLeases(MemoryJobs):
                 return False
             if usage:
                 self._check_usage(job, usage)
-                self._usage.update((u.id, clone(u)) for u in checks.stamped(usage, lease.attempt))
-                for rid in [k for k, r in self._reservations.items() if r.job_id == job.id]:
-                    del self._reservations[rid]  # the usage rows replace what they held
+                self._store_usage(job, usage, lease.attempt)
             now = utcnow()
             job.status, job.updated_at = JobStatus.PENDING, now
             row = self._leases[job.id]

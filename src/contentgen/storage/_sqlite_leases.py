@@ -158,11 +158,17 @@ def finish_job(
         data = None if result is None else result.model_dump_json()
         params = (status.value, data, error, strategy_version, template_version, now, jid)
         job = rows.job_from(conn.execute(_FINISH, params).fetchone())
-        checks.check_usage(job.id, job.client_id, usage)
-        insert_usage(conn, checks.stamped(usage, lease.attempt))
-        drop_job_reservations(conn, jid)  # the usage rows replace what they held
+        _store_usage(conn, job.id, job.client_id, usage, lease.attempt)
         _end_attempt(conn, jid, status.value, error, now)
     return job
+
+
+def _store_usage(conn: Conn, job_id: uuid.UUID, client_id: uuid.UUID,
+                 usage: Sequence[LlmUsage], attempt: int) -> None:  # fmt: skip
+    """The job's usage rows, checked, replacing its budget holds (inside the caller's tx)."""
+    checks.check_usage(job_id, client_id, usage)
+    insert_usage(conn, checks.stamped(usage, attempt))
+    drop_job_reservations(conn, str(job_id))  # the usage rows replace what they held
 
 
 def release_job(conn: Conn, lease: Lease, usage: Sequence[LlmUsage] = ()) -> bool:
@@ -173,9 +179,7 @@ def release_job(conn: Conn, lease: Lease, usage: Sequence[LlmUsage] = ()) -> boo
         if usage:
             client = one(conn, "SELECT client_id FROM jobs WHERE id = ?", (jid,))
             assert client is not None
-            checks.check_usage(lease.job_id, uuid.UUID(client[0]), usage)
-            insert_usage(conn, checks.stamped(usage, lease.attempt))
-            drop_job_reservations(conn, jid)  # the usage rows replace what they held
+            _store_usage(conn, lease.job_id, uuid.UUID(client[0]), usage, lease.attempt)
         conn.execute(
             "UPDATE jobs SET status = 'pending', updated_at = ? WHERE id = ?", (now, jid)
         )
