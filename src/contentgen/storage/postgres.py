@@ -117,7 +117,8 @@ class PostgresStorage(PostgresBudgets):
         await self.aclose()
 
     async def _run(self, op: Op[T]) -> T:
-        """Run ``op(conn)`` on a pooled connection; one retry if the connection died."""
+        """Run ``op(conn)`` on a pooled connection; one retry, on fresh connections, if the
+        connection died."""
         pg = import_asyncpg()
         # A backend that was terminated while its connection sat idle in the pool surfaces as
         # one of these on the next use (InternalClientError: the FATAL message arrived while
@@ -139,6 +140,9 @@ class PostgresStorage(PostgresBudgets):
                         f"lost the connection to {describe(self._url)}: {exc}"
                     ) from exc
                 log.warning("storage.connection_lost", error=str(exc), retrying=True)
+                # the others in the pool died with it (a restart, a terminated session set):
+                # replace them all, so the retry does not draw another dead one
+                await pool.expire_connections()
             except (pg.PostgresError, OSError, TimeoutError) as exc:
                 raise StorageError(f"database error on {describe(self._url)}: {exc}") from exc
         raise AssertionError("unreachable")
