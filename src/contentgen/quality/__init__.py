@@ -9,7 +9,8 @@
 - ``draft``: a piece as title + sections, for writing and repairing part by part.
 - ``repair``: failed checks -> targeted instructions for the parts that failed.
 
-Everything but ``report`` is imported where it is used (markdown-it, textstat are not free).
+Everything but ``report`` is imported where it is used (markdown-it and the syllable
+dictionary are not free).
 """
 
 from contentgen.quality.report import Check, ComplianceReport
