@@ -133,3 +133,29 @@ async def test_signal_handling_can_be_turned_off() -> None:
     with stop_on_signals(stop, enabled=False):
         assert signal.getsignal(signal.SIGINT) is before
     assert not stop.is_set()
+
+
+async def test_recover_warms_the_backend_only_when_it_has_claimed_a_job(
+    cg, llm: Hanging, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`contentgen jobs recover` with nothing to do must not load a model (the embedded one
+    costs a second); with work it warms up once, before the first job runs."""
+    real = cg.pipeline.warm
+    events: list[str] = []
+
+    async def warm() -> None:
+        events.append("warm")
+        await real()
+
+    monkeypatch.setattr(cg.pipeline, "warm", warm)
+    idle = await asyncio.wait_for(Worker(cg.pipeline, concurrency=2, poll=0.01).run(once=True), 10)
+    assert idle.runs == 0 and events == []
+    for i in range(3):
+        await queued(cg, f"Solar panels for small offices {i}")
+    busy = await asyncio.wait_for(Worker(cg.pipeline, concurrency=2, poll=0.01).run(once=True), 10)
+    assert busy.by_status["completed"] == 3 and events == ["warm"]
+    # a long-running worker warms up at start, before any job exists
+    stop = asyncio.Event()
+    stop.set()
+    await asyncio.wait_for(Worker(cg.pipeline, concurrency=1, poll=0.01).run(stop), 10)
+    assert events == ["warm", "warm"]

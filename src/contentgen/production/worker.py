@@ -95,7 +95,8 @@ class Worker:
         watcher = asyncio.create_task(self._watch(stop), name="worker-stop-watcher")
         listener = self._listen_for_work()
         log.info("worker_started", holder=self.pipeline.holder, concurrency=self.concurrency)
-        await self.pipeline.warm()
+        if not once:  # `once` warms up when it has claimed something (often nothing is left)
+            await self.pipeline.warm()
         try:
             await self._loop(stop, once)
         except asyncio.CancelledError:
@@ -135,6 +136,7 @@ class Worker:
     async def _loop(self, stop: asyncio.Event, once: bool) -> None:
         pause = self.poll
         failures = 0
+        cold = once
         while not stop.is_set():
             free = self.concurrency - len(self._running)
             claimed: list[ClaimedJob] = []
@@ -148,6 +150,9 @@ class Worker:
                                 failures=failures)  # fmt: skip
                     if once and failures >= ONCE_CLAIM_FAILURES:
                         raise
+            if claimed and cold:
+                cold = False
+                await self.pipeline.warm()
             for item in claimed:
                 self._start(item)
             if claimed:
