@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from contentgen.batch.csv_input import Rejection
 from contentgen.batch.estimate import prompt_tokens
-from contentgen.batch.runner import ClientResolver, validated_rows
+from contentgen.batch.rows import ClientResolver, validated_rows
 from contentgen.cli.app import app
 from contentgen.client.local import Client
 from contentgen.llm.pricing import price_per_token

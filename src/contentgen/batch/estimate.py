@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contentgen.batch.csv_input import Rejection
-from contentgen.batch.runner import ClientResolver, validated_rows
+from contentgen.batch.rows import ClientResolver, validated_rows
 from contentgen.budgets import BudgetStatus, budget_status
-from contentgen.production.writer import TOKENS_PER_WORD
+from contentgen.quality.session import TOKENS_PER_WORD
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client

@@ -4,14 +4,13 @@ batch engine, writing each piece, results.csv and the summary as rows finish."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from contentgen.batch.csv_input import Rejection, Row, csv_columns, read_rows
+from contentgen.batch.csv_input import Rejection, csv_columns
 from contentgen.batch.lock import out_dir_lock
 from contentgen.batch.output import (
     RejectedWriter,
@@ -20,13 +19,13 @@ from contentgen.batch.output import (
     output_name,
     write_piece,
 )
-from contentgen.errors import ClientNotFound, InvalidInput
-from contentgen.models import Client as ClientRecord
+from contentgen.batch.rows import ClientResolver, validated_rows
+from contentgen.errors import InvalidInput
 from contentgen.models import ContentRequest, JobStatus
-from contentgen.production.batch import BatchOutcome
 
 if TYPE_CHECKING:
     from contentgen.client.local import Client
+    from contentgen.production.batch import BatchOutcome
 
 
 @dataclass
@@ -36,42 +35,6 @@ class BatchPlan:
     good: int = 0
     rejected: int = 0
     columns: list[str] = field(default_factory=list)
-
-
-class ClientResolver:
-    """Client name/UUID -> record, looked up once per distinct value."""
-
-    def __init__(self, cg: Client) -> None:
-        self.cg = cg
-        self._by_ref: dict[str | None, ClientRecord | None] = {}
-        self.names: dict[uuid.UUID, str] = {}
-
-    async def get(self, ref: str | None) -> ClientRecord | None:
-        if ref not in self._by_ref:
-            try:
-                record: ClientRecord | None = await self.cg.resolve_client(ref)
-            except ClientNotFound:
-                record = None
-            self._by_ref[ref] = record
-            if record is not None:
-                self.names[record.id] = record.name
-        return self._by_ref[ref]
-
-
-async def validated_rows(
-    path: Path, resolver: ClientResolver
-) -> AsyncIterator[tuple[Row, ContentRequest] | Rejection]:
-    """Every data row, as (row, request) or a rejection (unknown clients included)."""
-    for item in read_rows(path):
-        if isinstance(item, Rejection):
-            yield item
-            continue
-        client = await resolver.get(item.client)
-        if client is None:
-            reason = f"no client named or with id {item.client!r} (see `contentgen clients list`)"
-            yield Rejection(item.number, "client", reason, item.raw)
-            continue
-        yield item, item.request.model_copy(update={"client_id": client.id})
 
 
 async def validate_file(
