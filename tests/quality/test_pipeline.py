@@ -102,3 +102,33 @@ async def test_batch_outputs_carry_the_compliance_score(tmp_path: Path) -> None:
     piece = (out / rows[0]["output_file"]).read_text(encoding="utf-8")
     head = yaml.safe_load(piece.split("---\n")[1])
     assert head["compliance"] == 0.9
+
+
+async def test_a_piece_is_parsed_once_however_many_steps_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer, the analysis and the stored result each read the piece; markdown-it runs
+    once for it (it was three times: the most CPU of a batch row)."""
+    from contentgen.quality import markdown
+
+    bodies: list[str] = []
+    real = markdown._parser
+
+    class Counting:
+        def parse(self, body: str) -> list[object]:
+            bodies.append(body)
+            return real().parse(body)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(markdown, "_parser", Counting)
+    markdown.parse.cache_clear()
+    async with open_client(tmp_path, FakeLLM([PIECE])) as cg:
+        await cg.add_client("acme")
+        await cg.set_strategy("acme", STRATEGY)
+        job = await cg.generate(topic="Solar heat for offices", client="acme",
+                                keywords=["heat pump"])  # fmt: skip
+    assert job.result is not None and job.result.metadata.compliance is not None
+    assert len(bodies) == len(set(bodies)) >= 1
+    doc = markdown.parse(PIECE)
+    assert doc is markdown.parse(PIECE)
+    with pytest.raises(AttributeError):
+        doc.body = ""  # type: ignore[misc]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -108,9 +108,11 @@ class Prose:
     in_list: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class Doc:
-    """A parsed piece: front matter apart, then the body's lines, headings, blocks, prose."""
+    """A parsed piece: front matter apart, then the body's lines, headings, blocks, prose.
+    Shared by everyone who parses the same text (``parse`` keeps the last few): read it,
+    never change it."""
 
     front_matter: str
     body: str
@@ -154,8 +156,15 @@ class Doc:
         return "\n\n".join(parts)
 
 
+#: Documents ``parse`` keeps: a piece is parsed by the writer, the analysis and the result
+#: (and a repair round by each check it runs): the same text comes back within a few calls.
+PARSED = 32
+
+
+@lru_cache(maxsize=PARSED)
 def parse(text: str) -> Doc:
-    """Read a Markdown piece."""
+    """Read a Markdown piece (the same ``Doc`` for the same text while it is among the
+    last ``PARSED`` read)."""
     front, body = split_front_matter(text)
     doc = Doc(front_matter=front, body=body, lines=body.split("\n"))
     tokens = _parser().parse(body)
