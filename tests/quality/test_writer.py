@@ -457,3 +457,26 @@ def test_trimming_a_small_models_part_reaches_past_its_last_paragraph() -> None:
     trimmed = _trim(body, 10, ["heat pump"])
     assert trimmed == ("Heat pumps move heat instead of making it.\n\n"
                        "A heat pump suits an older house too.")  # fmt: skip
+
+
+async def test_a_small_models_thin_extra_section_is_dropped_by_code(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    built, request = build(STRATEGY, model="local/smollm2", mode="single")
+    thin = PIECE.replace("## Conclusion", "## Extra Tips\n\nPanels like sun.\n\n## Conclusion")
+    fake.enqueue(thin)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 1  # no expansion call: three sections with text remain
+    assert piece.report.passed, piece.report.summary()
+    assert "Extra Tips" not in piece.text and piece.text == PIECE
+
+
+async def test_a_thin_required_section_is_expanded_not_dropped(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    built, request = build(STRATEGY, model="local/smollm2", mode="single")
+    thin = PIECE.replace(CLOSING, "Call us today.")
+    fake.enqueue(thin, CLOSING)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 2 and 'for the part "Conclusion"' in fake.history[1][1]
+    assert "## Conclusion" in piece.text and CLOSING in piece.text

@@ -47,8 +47,24 @@ async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
         draft = await _rewrite(draft, index, asks, todo.expand.get(index, 0), session)
     for index, keyword in todo.insert:
         draft = await _insert(draft, index, keyword, session)
+    if todo.remove:  # last: the other fixes name parts by their index
+        draft = await _remove(draft, todo.remove, session)
     if todo.meta:
         draft = draft.changed(meta=await write_meta(session, draft))
+    return draft
+
+
+async def _remove(draft: Draft, headings: list[str], session: Session) -> Draft:
+    """The draft without the thin sections ``headings``; when that takes the piece under its
+    word range, the shortest part is expanded (``_refill``)."""
+    before = word_count(draft.render())
+    kept = tuple(s for s in draft.sections
+                 if s.heading not in headings or s.words >= m.MIN_SECTION_WORDS)  # fmt: skip
+    draft = draft.changed(sections=kept)
+    refill = Plan()
+    _refill(draft, refill, session, before)
+    for index, extra in refill.expand.items():
+        draft = await _expand(draft, index, extra, session)
     return draft
 
 
