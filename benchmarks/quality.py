@@ -11,7 +11,8 @@ without a density target, meta descriptions, citations, forbidden phrases) are w
 embedded model (SmolLM2-135M) in three configurations:
 
 - ``single``: the client's whole prompt in one call (what a capable model gets);
-- ``sections``: an outline call, then one call per part with its word budget; no repair;
+- ``sections``: one call per part with its word budget (the outline call a capable model
+  gets is skipped for the embedded model: title and headings by code); no repair;
 - ``repair``: ``sections`` plus up to ``--rounds`` repair rounds.
 
 For each: the pass rate of every check (``keyword:*`` checks pooled as ``keywords``), the share

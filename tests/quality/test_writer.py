@@ -226,9 +226,11 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
     headings = re.findall(r"^(#+) (.+)$", piece.text, re.MULTILINE)
     assert headings[0] == ("#", "Solar Panels for Small Offices")
     names = [h for level, h in headings if level == "##"]
-    # the outline's first line (no title) and its bad heading were refused; its good ones kept
-    assert names == ["Introduction", "Our Process", "Solar Savings Explained",
-                     "Picking an Installer", "Conclusion"]  # fmt: skip
+    # a small model gets no outline call: title from the topic, body headings by code (none
+    # with the keyword: the title has it)
+    assert not [p for p in replies if p.startswith("A title, then ")]
+    assert names == ["Introduction", "Our Process", "What to Know About It", "How It Works",
+                     "Conclusion"]  # fmt: skip
     # a small model's meta description comes from the opening, by code (no call)
     meta = piece.text.rstrip().rsplit("\n", 1)[-1]
     assert meta.startswith("Meta description: introductionword0 ") and len(meta) <= 18 + 150
@@ -238,6 +240,29 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
     assert "Before this: introductionword0 " in section_prompts[1]  # what came before
     assert piece.report.check("sections").passed  # type: ignore[union-attr]
     assert piece.report.check("section_order").passed  # type: ignore[union-attr]
+
+
+async def test_a_capable_model_in_sections_mode_gets_an_outline_call(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    longer = {**SECTIONS_STRATEGY, "content_guidelines": {
+        **SECTIONS_STRATEGY["content_guidelines"], "min_words": 600, "max_words": 900}}  # fmt: skip
+    built, request = build(longer, keywords=["solar"], mode="sections")
+    replies: list[str] = []
+    original = fake.complete
+
+    async def scripted(prompt: str, **kwargs: Any) -> Completion:
+        fake.enqueue(_reply_for(prompt))
+        replies.append(prompt)
+        return await original(prompt, **kwargs)
+
+    fake.complete = scripted  # type: ignore[method-assign]
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=0)
+    assert replies[0].startswith("A title, then ")
+    names = re.findall(r"^## (.+)$", piece.text, re.MULTILINE)
+    # the outline's first line (no title) and its bad heading were refused; its good ones kept
+    assert names == ["Introduction", "Our Process", "Solar Savings Explained",
+                     "Picking an Installer", "Conclusion"]  # fmt: skip
 
 
 @pytest.mark.parametrize(("low", "high"), [(150, 250), (600, 900)])
@@ -401,3 +426,57 @@ def test_outline_headings_that_repeat_the_title_or_a_keyword_are_refused() -> No
     assert not acceptable_heading("1. Introduction (section)", [])
     assert acceptable_heading("Feeding Your Starter", ["Why Sourdough Bread Matters"],
                               avoid=[title], keywords=["sourdough bread"])  # fmt: skip
+
+
+async def test_words_code_drops_are_made_up_in_the_same_round(bind: Bind, fake: FakeLLM) -> None:
+    # thinning a too-dense keyword takes the piece under its range: the same round expands
+    # the shortest part (else the round trades one failed check for another and is not kept)
+    strategy = {"content_guidelines": {**STRATEGY["content_guidelines"], "min_words": 130,
+                                       "max_words": 250},
+                "seo_focus": {"keyword_density": 1.0}}  # fmt: skip
+    built, request = build(strategy, keywords=["heat pump"], model="local/smollm2",
+                           mode="single")  # fmt: skip
+    stuffed = PIECE.replace(INTRO, INTRO + " A heat pump is quiet.").replace(
+        WORKS, WORKS + " The heat pump is a good buy. Every heat pump saves money. "
+        "A good heat pump lasts for years."
+    )
+    extra = ("Most systems pay for themselves in six to eight years, and panels keep working "
+             "for twenty-five years or more, so the rest is savings for the office.")  # fmt: skip
+    fake.enqueue(stuffed, extra)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 2 and "short paragraph" in fake.history[1][1]
+    assert piece.report.passed, piece.report.summary()
+    assert extra in piece.text and piece.text.count("heat pump") == 1
+
+
+def test_trimming_a_small_models_part_reaches_past_its_last_paragraph() -> None:
+    from contentgen.quality.fixes import _trim
+
+    body = ("Heat pumps move heat instead of making it. They work well in mild weather. They "
+            "cost less to run than a boiler.\n\nA heat pump suits an older house too.")  # fmt: skip
+    trimmed = _trim(body, 10, ["heat pump"])
+    assert trimmed == ("Heat pumps move heat instead of making it.\n\n"
+                       "A heat pump suits an older house too.")  # fmt: skip
+
+
+async def test_a_small_models_thin_extra_section_is_dropped_by_code(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    built, request = build(STRATEGY, model="local/smollm2", mode="single")
+    thin = PIECE.replace("## Conclusion", "## Extra Tips\n\nPanels like sun.\n\n## Conclusion")
+    fake.enqueue(thin)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 1  # no expansion call: three sections with text remain
+    assert piece.report.passed, piece.report.summary()
+    assert "Extra Tips" not in piece.text and piece.text == PIECE
+
+
+async def test_a_thin_required_section_is_expanded_not_dropped(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    built, request = build(STRATEGY, model="local/smollm2", mode="single")
+    thin = PIECE.replace(CLOSING, "Call us today.")
+    fake.enqueue(thin, CLOSING)
+    piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=1)
+    assert fake.calls == 2 and 'for the part "Conclusion"' in fake.history[1][1]
+    assert "## Conclusion" in piece.text and CLOSING in piece.text

@@ -1,8 +1,9 @@
 """``write_piece``: a built prompt -> a Markdown piece that meets its strategy, or says how not.
 
 1. **Write** in the piece's generation mode: ``single`` (the client's whole prompt in one call:
-   capable models) or ``sections`` (``quality.sections``: an outline call, then one call per
-   part with its word budget; structure, title and order by code). The mode is the request's
+   capable models) or ``sections`` (``quality.sections``: an outline call (not for the
+   embedded model), then one call per part with its word budget; structure, title and order
+   by code). The mode is the request's
    ``mode``, else the strategy's ``content_guidelines.generation_mode``, else the model's
    (``ModelCall.mode``, from the catalogue: the embedded model writes in sections).
 2. **Measure** it (``quality.analyse``): a ``ComplianceReport``.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from contentgen.quality import measures as m
 from contentgen.quality import prompts
 from contentgen.quality.draft import Draft, Section
-from contentgen.quality.markdown import normalise, parse, sentences, words
-from contentgen.quality.repair import INTRO, Plan, body_of, heading_of, with_body
+from contentgen.quality.markdown import normalise, parse, sentences, word_count, words
+from contentgen.quality.repair import INTRO, Plan, body_of, heading_of, parts, with_body
 from contentgen.quality.sections import Part, choose_title, write_meta, write_part
 from contentgen.quality.session import Session
 from contentgen.quality.tidy import add_sentence, drop_sentences
@@ -17,10 +17,12 @@ SENTENCE_WORDS = 40
 
 async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
     """The draft with the plan's fixes: code fixes first, then one call per fix."""
+    before = word_count(draft.render())
     for index, passages in todo.drop.items():
         draft = with_body(draft, index, _drop(body_of(draft, index), passages))
     for index, count in todo.trim.items():
         draft = with_body(draft, index, _trim(body_of(draft, index), count, session.spec.keywords))
+    _refill(draft, todo, session, before)
     if todo.reorder:
         draft = reorder(draft, session.spec.sections)
     if todo.drop_lead:
@@ -45,9 +47,41 @@ async def apply(draft: Draft, todo: Plan, session: Session) -> Draft:
         draft = await _rewrite(draft, index, asks, todo.expand.get(index, 0), session)
     for index, keyword in todo.insert:
         draft = await _insert(draft, index, keyword, session)
+    if todo.remove:  # last: the other fixes name parts by their index
+        draft = await _remove(draft, todo.remove, session)
     if todo.meta:
         draft = draft.changed(meta=await write_meta(session, draft))
     return draft
+
+
+async def _remove(draft: Draft, headings: list[str], session: Session) -> Draft:
+    """The draft without the thin sections ``headings``; when that takes the piece under its
+    word range, the shortest part is expanded (``_refill``)."""
+    before = word_count(draft.render())
+    kept = tuple(s for s in draft.sections
+                 if s.heading not in headings or s.words >= m.MIN_SECTION_WORDS)  # fmt: skip
+    draft = draft.changed(sections=kept)
+    refill = Plan()
+    _refill(draft, refill, session, before)
+    for index, extra in refill.expand.items():
+        draft = await _expand(draft, index, extra, session)
+    return draft
+
+
+def _refill(draft: Draft, todo: Plan, session: Session, before: int) -> None:
+    """When the sentences code dropped (a keyword too dense, a repeat) take a piece that was
+    in its word range under it, the shortest part gets an expansion in the same round (else
+    the round trades one failed check for another, and its version is not kept)."""
+    spec = session.spec
+    after = word_count(draft.render())
+    if todo.expand or before < spec.min_words or after >= spec.min_words:
+        return
+    texts = parts(draft)
+    if not texts:
+        return
+    deficit = spec.min_words + (spec.target_words - spec.min_words) // 3 - after
+    index = min(texts, key=lambda t: len(words(t[2])))[0]
+    todo.expand[index] = max(25, deficit)
 
 
 def _drop(body: str, passages: list[tuple[str, bool]]) -> str:
@@ -69,12 +103,13 @@ def _drop(body: str, passages: list[tuple[str, bool]]) -> str:
 
 
 def _trim(body: str, count: int, keywords: list[str]) -> str:
-    """Drop sentences from the end of the part until ``count`` words are gone (sentences with
-    a keyword stay)."""
+    """Drop sentences from the end of the part (its last paragraph first, then the ones before
+    it, the first sentence of the part always staying) until ``count`` words are gone
+    (sentences with a keyword stay)."""
     doomed: set[str] = set()
     gone = 0
-    for sentence in reversed(sentences(" ".join(parse(body).body_prose()[-1].text.split()))
-                             if parse(body).body_prose() else []):  # fmt: skip
+    found = [s for p in parse(body).body_prose() for s in sentences(" ".join(p.text.split()))]
+    for sentence in reversed(found[1:]):
         if gone >= count:
             break
         if any(m.keyword_hits(sentence, k) for k in keywords):

@@ -117,8 +117,10 @@ def rewrite(kind: str, title: str, topic: str, style: str, heading: str, budget:
 
 
 def sentence(kind: str, topic: str, keyword: str | None, *, cite: bool = False) -> str:
-    if cite:  # small models follow a given start far better than "cite a source"
-        return f'Write a sentence about {topic} that begins "A study by", naming who did it.'
+    if cite:  # small models follow a given start far better than "cite a source"; asked for
+        # three, SmolLM2 names a source in one of them about twice as often per call
+        return (f'Write three sentences about {topic}, each beginning "A study by" and naming '
+                "who did it.")
 
     return f'Write one sentence for a {kind} about {topic} with the words "{keyword}" in it.'
 
@@ -146,6 +148,7 @@ INSTRUCTIONS = (
     "more for the part of a titled, saying something new. No headings. The part already says:",
     "Rewrite the part below: words of plain paragraphs, no heading.",
     "Write one sentence for a with the words in it. that begins A study by, naming who did it.",
+    "Write three sentences about each beginning A study by and naming who did it.",
     "Up to 10 words with in it. Only the title.",
     "Write one sentence of under characters that sums up a",
 )

@@ -4,6 +4,7 @@
 |---|---|
 | title | a title call ("give a real title"); a title from the topic when the reply is no title |
 | sections / body_sections | write the missing or empty section (a section call with its budget) |
+| body_sections (small model) | a thin section not required goes (code) when enough remain |
 | section_order | code puts the sections in the strategy's order |
 | complete | rewrite the cut part so it ends properly |
 | word_count (under) | one more paragraph for the shortest parts ("expand X by ~N words") |
@@ -54,11 +55,13 @@ class Plan:
     #: part -> (passage, keep its first use in the part) whose sentences go
     drop: dict[int, list[tuple[str, bool]]] = field(default_factory=dict)
     insert: list[tuple[int, str | None]] = field(default_factory=list)  # (part, keyword|None=cite)
+    #: body sections (by heading) that go: thin, not required, and enough sections without them
+    remove: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.title or self.meta or self.drop_lead or self.reorder or self.add
-                    or self.expand
+                    or self.expand or self.remove
                     or self.rewrite or self.trim or self.drop or self.insert)  # fmt: skip
 
     def ask(self, part: int, text: str) -> None:
@@ -97,10 +100,18 @@ def plan(draft: Draft, report: ComplianceReport, session: Session) -> Plan:
     todo.add += [s for s in spec.sections if s not in positions]
     if "section_order" in failed:
         todo.reorder = True
+    needed = max(m.MIN_LONG_FORM_SECTIONS, len(spec.sections))
+    full = sum(1 for s in draft.sections if s.words >= m.MIN_SECTION_WORDS)
     for index, heading, body in texts:
         if heading and heading in todo.add:
             continue
         if index != INTRO and len(words(body)) < m.MIN_SECTION_WORDS and spec.long_form:
+            required = any(m.heading_matches(heading, r) for r in spec.sections)
+            if session.small and not required and full >= needed:
+                # a small model's thin extra section: its expansions often come back empty or
+                # repeated; the piece has enough sections without it (code drops it, no call)
+                todo.remove.append(heading)
+                continue
             share = spec.target_words // max(len(texts), 1)
             todo.expand[index] = max(m.MIN_SECTION_WORDS * 2, share)
     if "body_sections" in failed and spec.long_form:

@@ -87,7 +87,7 @@ class Session:
         body = section_body(
             reply.text, heading, title=self.title, small=self.small, seen=seen,
             cut=reply.finish_reason == "length",
-            labels=[*self.labels, "Introduction", "Conclusion", "Opening", heading],
+            labels=[*self.labels, "Introduction", "Conclusion", "Opening", heading, self.title],
             keep=" ".join(self.spec.allowed),
         )  # fmt: skip
         if self.small and self.spec.forbidden:  # code keeps a small model's words in line
