@@ -208,12 +208,9 @@ def _reply_for(prompt: str) -> str:
     return " ".join(words) + f" ends the {name} part here."
 
 
-async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
-    bind: Bind, fake: FakeLLM
-) -> None:
-    built, request = build(SECTIONS_STRATEGY, keywords=["solar"], model="local/smollm2")
+def _answer_by_prompt(fake: FakeLLM) -> list[str]:
+    """Make ``fake`` answer each prompt with ``_reply_for`` it; returns the prompts it gets."""
     replies: list[str] = []
-    call = bind(request)
     original = fake.complete
 
     async def scripted(prompt: str, **kwargs: Any) -> Completion:
@@ -222,6 +219,15 @@ async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
         return await original(prompt, **kwargs)
 
     fake.complete = scripted  # type: ignore[method-assign]
+    return replies
+
+
+async def test_sections_mode_enforces_title_sections_order_intro_and_conclusion(
+    bind: Bind, fake: FakeLLM
+) -> None:
+    built, request = build(SECTIONS_STRATEGY, keywords=["solar"], model="local/smollm2")
+    call = bind(request)
+    replies = _answer_by_prompt(fake)
     piece = await write_piece(call, built, request, attempts_sink=[], repair_rounds=0)
     headings = re.findall(r"^(#+) (.+)$", piece.text, re.MULTILINE)
     assert headings[0] == ("#", "Solar Panels for Small Offices")
@@ -248,15 +254,7 @@ async def test_a_capable_model_in_sections_mode_gets_an_outline_call(
     longer = {**SECTIONS_STRATEGY, "content_guidelines": {
         **SECTIONS_STRATEGY["content_guidelines"], "min_words": 600, "max_words": 900}}  # fmt: skip
     built, request = build(longer, keywords=["solar"], mode="sections")
-    replies: list[str] = []
-    original = fake.complete
-
-    async def scripted(prompt: str, **kwargs: Any) -> Completion:
-        fake.enqueue(_reply_for(prompt))
-        replies.append(prompt)
-        return await original(prompt, **kwargs)
-
-    fake.complete = scripted  # type: ignore[method-assign]
+    replies = _answer_by_prompt(fake)
     piece = await write_piece(bind(request), built, request, attempts_sink=[], repair_rounds=0)
     assert replies[0].startswith("A title, then ")
     names = re.findall(r"^## (.+)$", piece.text, re.MULTILINE)

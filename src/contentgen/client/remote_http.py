@@ -8,10 +8,8 @@ idempotent ones (GET, PUT) too.
 
 from __future__ import annotations
 
-import email.utils
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,6 +29,7 @@ from contentgen.errors import (
     NotFound,
     RemoteError,
 )
+from contentgen.llm.openai_wire import retry_after
 from contentgen.logs import get_logger
 
 log = get_logger()
@@ -50,23 +49,7 @@ class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
-        self.retry_after = _retry_after(response.headers.get("retry-after"))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        self.retry_after = retry_after(response.headers)
 
 
 class HttpApi:
