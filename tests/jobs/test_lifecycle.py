@@ -55,9 +55,27 @@ async def test_heartbeats_keep_a_long_call_leased(make_client: MakeClient, cg, l
     assert [a.attempt for a in attempts] == [1]
 
 
-async def test_a_lost_lease_stops_the_call_and_writes_nothing(cg, llm: Hanging) -> None:
+def _first_attempt_fails_then_hangs(llm: Hanging) -> None:
+    """The first attempt fails (a paid 503), the retry hangs until released or cancelled."""
+    llm.enqueue(ProviderError("HTTP 503", provider="openai", model="gpt-4o-mini",
+                              kind="server"))  # fmt: skip
+    original = llm.complete
+
+    async def complete(prompt, **kw):
+        if llm.calls >= 1:
+            llm.hold = True
+        return await original(prompt, **kw)
+
+    llm.complete = complete  # type: ignore[method-assign]
+
+
+async def test_a_lost_lease_stops_the_call_and_keeps_only_what_was_paid(
+    cg, llm: Hanging
+) -> None:
+    """Cancelled by someone else mid-call: the call stops at once, the job stays cancelled,
+    and the attempt already paid for is stored (issue 7 point 5: whatever the outcome)."""
     job = await queued(cg)
-    llm.hold = True
+    _first_attempt_fails_then_hangs(llm)
     task = asyncio.create_task(cg.pipeline.run(job.id))
     await llm.started.wait()
     await cg.storage.cancel_job(job.id)  # someone cancels it: the runner is fenced out
@@ -65,14 +83,32 @@ async def test_a_lost_lease_stops_the_call_and_writes_nothing(cg, llm: Hanging) 
     assert run is not None and run.fenced
     assert llm.cancelled == 1  # the model call was stopped, not waited for
     assert run.job.status is JobStatus.CANCELLED
-    assert await cg.storage.list_usage(job.id) == []
+    usage = await cg.storage.list_usage(job.id)
+    assert [(u.error is not None, u.attempt) for u in usage] == [(True, 1)]
+
+
+async def test_a_piece_refused_at_finish_still_leaves_its_usage(cg, llm: Hanging) -> None:
+    """Cancelled between the model's answer and the final write: the finish is fenced out,
+    the paid call is stored all the same and the job stays cancelled."""
+    job = await queued(cg)
+    original = cg.storage.finish_job
+
+    async def cancelled_first(*args, **kwargs):
+        await cg.storage.cancel_job(job.id)
+        return await original(*args, **kwargs)
+
+    cg.storage.finish_job = cancelled_first  # type: ignore[method-assign]
+    run = await cg.pipeline.run(job.id)
+    assert run is not None and run.fenced and run.job.status is JobStatus.CANCELLED
+    usage = await cg.storage.list_usage(job.id)
+    assert len(usage) == llm.calls == 1 and usage[0].cost_nanos is not None
 
 
 async def test_a_runner_whose_lease_was_taken_over_cannot_finish(
     make_client: MakeClient, cg, llm: Hanging, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No heartbeat (a frozen process): the lease expires, another runner takes the job over
-    and completes it; the first one's result is refused and it writes no usage."""
+    and completes it; the first one's result is refused, its paid call is stored."""
     job = await queued(cg)
     other = make_client()
     await other.open()
@@ -93,7 +129,7 @@ async def test_a_runner_whose_lease_was_taken_over_cannot_finish(
     second = await other.pipeline.run_claimed(taken[0])
     assert second.job.status is JobStatus.COMPLETED
     usage = await cg.storage.list_usage(job.id)
-    assert len(usage) == 1  # the takeover's call only
+    assert sorted(u.attempt for u in usage) == [1, 2]  # each runner's paid call, once
 
 
 async def test_every_paid_attempt_is_stored_when_the_job_fails(cg, llm: Hanging) -> None:
@@ -114,20 +150,9 @@ async def test_every_paid_attempt_is_stored_when_the_job_fails(cg, llm: Hanging)
 async def test_a_cancelled_run_stops_at_once_and_ends_as_told(
     cg, llm: Hanging, on_cancel: str, status: JobStatus
 ) -> None:
-    llm.enqueue(ProviderError("HTTP 503", provider="openai", model="gpt-4o-mini",
-                              kind="server"))  # fmt: skip
     job = await queued(cg)
-    llm.hold = False
     control = RunControl(on_cancel)  # type: ignore[arg-type]
-
-    original = llm.complete
-
-    async def complete(prompt, **kw):  # the first attempt fails (paid), the retry hangs
-        if llm.calls >= 1:
-            llm.hold = True
-        return await original(prompt, **kw)
-
-    llm.complete = complete  # type: ignore[method-assign]
+    _first_attempt_fails_then_hangs(llm)
     task = asyncio.create_task(cg.pipeline.run(job.id, control=control))
     await llm.started.wait()
     task.cancel()
@@ -139,6 +164,25 @@ async def test_a_cancelled_run_stops_at_once_and_ends_as_told(
     assert len(await cg.storage.list_usage(job.id)) == 1  # the failed attempt made before
     if on_cancel == "release":
         assert await cg.pipeline.claim(job_id=job.id)  # handed back: runnable again
+
+
+@pytest.mark.parametrize("on_cancel", ["cancel", "release"])
+async def test_a_stop_after_someone_cancelled_still_stores_the_paid_attempt(
+    cg, llm: Hanging, on_cancel: str
+) -> None:
+    """The job is cancelled elsewhere, then this run is stopped before its heartbeat noticed:
+    its own cancel/release is fenced out, the attempt it paid for is stored anyway."""
+    job = await queued(cg)
+    _first_attempt_fails_then_hangs(llm)
+    task = asyncio.create_task(cg.pipeline.run(job.id, control=RunControl(on_cancel)))  # type: ignore[arg-type]
+    await llm.started.wait()
+    await cg.storage.cancel_job(job.id)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    after = await cg.storage.get_job(job.id)
+    assert after is not None and after.status is JobStatus.CANCELLED
+    assert len(await cg.storage.list_usage(job.id)) == 1
 
 
 async def test_a_piece_written_before_the_cancel_is_kept(cg, llm: Hanging) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -176,6 +177,63 @@ async def test_a_runner_whose_lease_was_taken_over_writes_nothing(db: Database) 
         assert done is not None and done.status is JobStatus.COMPLETED
         assert await a.list_usage(job.id) == [row.model_copy(update={"attempt": 2})]
         assert await finish(b, current, [make_usage(job)]) is None  # never twice
+
+
+async def test_a_fenced_runner_keeps_the_calls_it_paid_for(db: Database) -> None:
+    """Taken over: the stale runner's paid calls are stored beside the new runner's, marked
+    with their own attempt; the job and its lease stay the new runner's."""
+    async with db.make() as a, db.make() as b:
+        client = await a.add_client(Client(name="Acme"))
+        (job,) = await _jobs(a, client, 1)
+        stale = await claim(a, job, A, lease_seconds=0)
+        current = await claim(b, job, B)
+        paid = [make_usage(job, provider="stale"), make_usage(job, provider="stale", cost=None)]
+        assert await a.store_fenced_usage(stale.lease, paid) == 2
+        assert await b.get_job(job.id) == current.job  # still B's, in progress
+        assert await b.heartbeat(current.lease, 60) is not None
+        mine = make_usage(job, provider="b")
+        assert await finish(b, current, [mine]) is not None
+        stored = await a.list_usage(job.id)
+        assert [(u.provider, u.attempt, u.cost) for u in stored] == [
+            ("stale", 1, paid[0].cost), ("stale", 1, None), ("b", 2, mine.cost)
+        ]  # fmt: skip
+
+
+async def test_usage_of_a_cancelled_run_is_stored_once(storage: Storage, client: Client) -> None:
+    (job,) = await _jobs(storage, client, 1)
+    running = await claim(storage, job, A)
+    await storage.cancel_job(job.id)
+    paid = [make_usage(job), make_usage(job, error="HTTP 503")]
+    assert await finish(storage, running, paid) is None  # fenced: the finish is refused
+    assert await storage.store_fenced_usage(running.lease, paid) == 2
+    assert await storage.store_fenced_usage(running.lease, paid) == 0  # a repeat: no twice
+    extra = make_usage(job, provider="anthropic")
+    assert await storage.store_fenced_usage(running.lease, [paid[0], extra]) == 1
+    stored = await storage.list_usage(job.id)
+    assert [u.id for u in stored] == [paid[0].id, paid[1].id, extra.id]
+    day = timedelta(days=1)
+    state = await storage.budget_state(client.id, since=utcnow() - day, until=utcnow() + day)
+    assert state.spent_nanos == sum(u.cost_nanos or 0 for u in stored) > 0  # counts as spent
+    after = await storage.get_job(job.id)
+    assert after is not None and after.status is JobStatus.CANCELLED  # untouched
+    assert await storage.store_fenced_usage(running.lease, []) == 0
+
+
+async def test_fenced_usage_must_belong_to_the_job(storage: Storage, client: Client) -> None:
+    first, second = await _jobs(storage, client, 2)
+    running = await claim(storage, first, A)
+    await storage.cancel_job(first.id)
+    with pytest.raises(InvalidInput):
+        await storage.store_fenced_usage(running.lease, [make_usage(second)])
+    with pytest.raises(InvalidInput):
+        await storage.store_fenced_usage(running.lease, [make_usage(first, client_id=uuid.uuid4())])
+    other = await storage.add_client(Client(name="Other"))
+    with pytest.raises(InvalidInput):  # a real client, but not the job's
+        await storage.store_fenced_usage(running.lease, [make_usage(first, client_id=other.id)])
+    gone = replace(running.lease, job_id=uuid.uuid4())
+    with pytest.raises(JobNotFound):
+        await storage.store_fenced_usage(gone, [make_usage(first, job_id=gone.job_id)])
+    assert await storage.list_usage(first.id) == []
 
 
 # heartbeat, release -----------------------------------------------------------------------------

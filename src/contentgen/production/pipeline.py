@@ -5,7 +5,8 @@ the server): **claim** (a lease) -> build the prompt -> call the model while **h
 - The prompt is built after the claim, so a job never runs on a setup read before it was
   its turn.
 - A lost lease (the job was taken over after an expiry, or cancelled) stops the work at once;
-  the store fences the runner out, so nothing of it is written.
+  the store fences the runner out, so nothing of it is written but the usage rows of the calls
+  it paid for (``store_fenced_usage``): money spent is recorded whatever became of the job.
 - A cancelled run (a worker stopping, Ctrl-C) stops the model call at once and ends the job as
   its ``RunControl`` says: ``release`` (back to pending for another runner, attempt not
   counted) or ``cancel`` (``cancelled``, with the usage of the calls already paid). A piece
@@ -64,7 +65,8 @@ class RunControl:
 @dataclass(frozen=True)
 class JobRun:
     """A finished run: the job as stored now; ``failure`` the error it failed with (provider
-    errors carry ``kind``); ``fenced`` when the lease was lost and nothing was written."""
+    errors carry ``kind``); ``fenced`` when the lease was lost and nothing was written but the usage of the calls the
+    run paid for."""
 
     job: Job
     failure: BaseException | None = None
@@ -189,9 +191,11 @@ class Pipeline:
                 log.error("job_interrupt_not_stored", job_id=str(job.id),
                           error=readable_error(exc))  # fmt: skip
             raise
-        if not work.done():  # the lease was lost: stop, write nothing
+        if not work.done():  # the lease was lost: stop, keep only what was paid for
             work.cancel()
             await asyncio.gather(work, return_exceptions=True)
+            attempts.extend(interrupted)
+            await settle(self._keep_paid(keeper.lease, usage_rows(job, attempts)))
             return JobRun(await self._current(job), fenced=True)
         return await settle(self._finish(keeper.lease, job, work.result(), attempts))
 
@@ -256,6 +260,7 @@ class Pipeline:
                 strategy_version=strategy_version, template_version=template_version,
             )  # fmt: skip
         if done is None:
+            await self._keep_paid(lease, usage)
             return JobRun(await self._current(job), outcome.failure, fenced=True)
         return JobRun(done, outcome.failure)
 
@@ -272,16 +277,31 @@ class Pipeline:
         ):
             await self._finish(lease, job, work.result(), attempts)  # written already: keep it
             return
+        usage = usage_rows(job, attempts)
         if control.on_cancel == "cancel":
             done = await self.storage.finish_job(
-                lease, status=JobStatus.CANCELLED, error=CANCELLED,
-                usage=usage_rows(job, attempts),
+                lease, status=JobStatus.CANCELLED, error=CANCELLED, usage=usage
             )  # fmt: skip
             log.info("content_request_cancelled", job_id=str(job.id), fenced=done is None)
+            stored = done is not None
+        else:
+            stored = await self.storage.release_job(lease, usage=usage)
+            log.info("job_released", job_id=str(job.id), released=stored,
+                     paid_attempts=len(attempts))  # fmt: skip
+        if not stored:
+            await self._keep_paid(lease, usage)
+
+    async def _keep_paid(self, lease: Lease, usage: list[LlmUsage]) -> None:
+        """This runner was fenced out: store the calls it paid for all the same."""
+        if not usage:
             return
-        released = await self.storage.release_job(lease, usage=usage_rows(job, attempts))
-        log.info("job_released", job_id=str(job.id), released=released,
-                 paid_attempts=len(attempts))  # fmt: skip
+        try:
+            stored = await self.storage.store_fenced_usage(lease, usage)
+        except Exception as exc:  # the job's outcome stands; say what was not recorded
+            log.error("fenced_usage_not_stored", job_id=str(lease.job_id), rows=len(usage),
+                      error=readable_error(exc))  # fmt: skip
+            return
+        log.warning("fenced_usage_stored", job_id=str(lease.job_id), rows=stored)
 
     async def _current(self, job: Job) -> Job:
         """The job as stored now (after this runner was fenced out)."""

@@ -166,6 +166,16 @@ class MemoryLeases(MemoryJobs):
             self._end_attempt(job.id, "released", None, now)
         return True
 
+    async def store_fenced_usage(self, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+        self._check()
+        async with self._lock:
+            job = self._job(lease.job_id)
+            checks.check_usage(job.id, job.client_id, usage)
+            new = {u.id: clone(u) for u in checks.stamped(usage, lease.attempt)
+                   if u.id not in self._usage}  # fmt: skip
+            self._usage.update(new)
+            return len(new)
+
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         self._check()
         async with self._lock:

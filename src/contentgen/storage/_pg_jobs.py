@@ -220,6 +220,41 @@ async def release_job(conn: Conn, lease: Lease, usage: str | None) -> bool:
     return bool(await conn.fetchval(sql, lease.job_id, lease.token, usage))
 
 
+def fenced_usage_args(
+    lease: Lease, usage: Sequence[LlmUsage]
+) -> tuple[uuid.UUID, list[dict[str, Any]]] | None:
+    """``contentgen_store_fenced_usage``'s client id and rows (shared with SupabaseStorage);
+    None when there is nothing to store."""
+    if not usage:
+        return None
+    client_id = usage[0].client_id
+    checks.check_usage(lease.job_id, client_id, usage)
+    return client_id, [rows.usage_doc(u) for u in checks.stamped(usage, lease.attempt)]
+
+
+def fenced_usage_refused(job_id: uuid.UUID, client_id: uuid.UUID, found: bool) -> Exception:
+    """What a -1 from ``contentgen_store_fenced_usage`` means: no such job, or another client's."""
+    if not found:
+        return JobNotFound(str(job_id))
+    return InvalidInput(
+        f"usage: rows of client {client_id} cannot be stored with job {job_id} of another "
+        "client", field="usage",
+    )  # fmt: skip
+
+
+async def store_fenced_usage(conn: Conn, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+    args = fenced_usage_args(lease, usage)
+    if args is None:
+        return 0
+    client_id, docs = args
+    sql = "SELECT contentgen_store_fenced_usage($1, $2, $3::jsonb)"
+    stored = int(await conn.fetchval(sql, lease.job_id, client_id, json.dumps(docs)))
+    if stored < 0:
+        found = await conn.fetchval("SELECT EXISTS (SELECT FROM jobs WHERE id = $1)", lease.job_id)
+        raise fenced_usage_refused(lease.job_id, client_id, bool(found))
+    return stored
+
+
 async def cancel_job(conn: Conn, job_id: uuid.UUID) -> Job:
     row = await conn.fetchrow("SELECT * FROM contentgen_cancel_job($1)", job_id)
     if row is None or row["id"] is None:

@@ -19,7 +19,7 @@ from contentgen.storage import _checks as checks
 from contentgen.storage import _rows as rows
 from contentgen.storage._sqlite_base import Conn, one, tx
 from contentgen.storage._sqlite_budgets import drop_job_reservations
-from contentgen.storage._sqlite_usage import insert_usage
+from contentgen.storage._sqlite_usage import insert_new_usage, insert_usage
 from contentgen.storage.base import ClaimedJob, Lease
 
 _LEASE_COLS = "job_id, holder, token, attempt, expires_at"
@@ -189,6 +189,16 @@ def release_job(conn: Conn, lease: Lease, usage: Sequence[LlmUsage] = ()) -> boo
         )
         _end_attempt(conn, jid, "released", None, now)
     return True
+
+
+def store_fenced_usage(conn: Conn, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+    jid = str(lease.job_id)
+    with tx(conn):
+        client = one(conn, "SELECT client_id FROM jobs WHERE id = ?", (jid,))
+        if client is None:
+            raise JobNotFound(jid)
+        checks.check_usage(lease.job_id, uuid.UUID(client[0]), usage)
+        return insert_new_usage(conn, checks.stamped(usage, lease.attempt))
 
 
 def _status(conn: Conn, job_id: uuid.UUID) -> JobStatus:

@@ -36,6 +36,12 @@ def insert_usage(conn: Conn, usage: Sequence[LlmUsage]) -> None:
             raise storage_error(exc) from exc
 
 
+def insert_new_usage(conn: Conn, usage: Sequence[LlmUsage]) -> int:
+    """The rows whose id is not stored yet (inside the caller's transaction); how many."""
+    sql = f"{_INSERT} ON CONFLICT (id) DO NOTHING"
+    return sum(conn.execute(sql, rows.usage_params(u)).rowcount for u in usage)
+
+
 def list_usage(conn: Conn, job_id: uuid.UUID) -> list[LlmUsage]:
     sql = f"SELECT {rows.USAGE_COLS} FROM llm_usage WHERE job_id = ? ORDER BY seq"
     return [rows.usage_from(r) for r in conn.execute(sql, (str(job_id),))]

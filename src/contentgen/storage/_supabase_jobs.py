@@ -23,7 +23,12 @@ from contentgen.models import (
 )
 from contentgen.storage import _checks as checks
 from contentgen.storage import _pg_rows as rows
-from contentgen.storage._pg_jobs import finish_args, release_usage
+from contentgen.storage._pg_jobs import (
+    fenced_usage_args,
+    fenced_usage_refused,
+    finish_args,
+    release_usage,
+)
 from contentgen.storage._supabase_rest import Rest, api_error, as_json, iso
 from contentgen.storage.base import ClaimedJob, Lease
 
@@ -191,6 +196,19 @@ class SupabaseJobs:
             "p_usage": release_usage(lease, usage),
         })  # fmt: skip
         return bool(done)
+
+    async def store_fenced_usage(self, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+        args = fenced_usage_args(lease, usage)
+        if args is None:
+            return 0
+        client_id, docs = args
+        stored = int(await self.rest.rpc("contentgen_store_fenced_usage", {
+            "p_job_id": str(lease.job_id), "p_client_id": str(client_id), "p_usage": docs,
+        }))  # fmt: skip
+        if stored < 0:
+            found = await self.rest.select("jobs", "id", id=lease.job_id)
+            raise fenced_usage_refused(lease.job_id, client_id, bool(found))
+        return stored
 
     async def _status(self, job_id: uuid.UUID) -> JobStatus:
         found = await self.rest.select("jobs", "status", id=job_id)

@@ -235,6 +235,15 @@ class JobStore(Protocol):
         was already lost. ``usage``: the calls already paid for, stored in the same step (and
         replacing the job's budget holds), as ``finish_job`` does."""
 
+    async def store_fenced_usage(self, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+        """Store the usage rows of calls a runner paid for after it lost the job's lease (the
+        job was cancelled, taken over after an expiry, or finished elsewhere): money spent stays
+        recorded whatever became of the job. The rows must belong to ``lease.job_id`` and its
+        client (``InvalidInput``; ``JobNotFound`` when the job is gone); they are stamped with
+        the lease's attempt. A row whose id is stored already is skipped, so a repeated write
+        stores nothing twice. The job, its lease and its budget holds are left as they are
+        (holds end with the job). Returns the number of rows stored."""
+
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         """``pending``/``in_progress`` -> ``cancelled`` (the runner is fenced out);
         ``Conflict`` for a finished job."""

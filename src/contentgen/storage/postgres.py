@@ -305,6 +305,9 @@ class PostgresStorage(PostgresBudgets):
         encoded = None if docs is None else json.dumps(docs)
         return await self._run(lambda c: jobs.release_job(c, lease, encoded))
 
+    async def store_fenced_usage(self, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+        return await self._run(lambda c: jobs.store_fenced_usage(c, lease, usage))
+
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         return await self._run(lambda c: jobs.cancel_job(c, job_id))
 

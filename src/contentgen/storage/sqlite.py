@@ -181,6 +181,10 @@ class SqliteStorage(SqliteWorker):
     async def release_job(self, lease: Lease, *, usage: Sequence[LlmUsage] = ()) -> bool:
         return await self._call(lambda c: leases.release_job(c, lease, usage))
 
+    async def store_fenced_usage(self, lease: Lease, usage: Sequence[LlmUsage]) -> int:
+        rows = tuple(usage)
+        return await self._call(lambda c: leases.store_fenced_usage(c, lease, rows))
+
     async def cancel_job(self, job_id: uuid.UUID) -> Job:
         return await self._call(lambda c: leases.cancel_job(c, job_id))
 
