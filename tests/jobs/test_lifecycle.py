@@ -69,6 +69,17 @@ def _first_attempt_fails_then_hangs(llm: Hanging) -> None:
     llm.complete = complete  # type: ignore[method-assign]
 
 
+async def _stopped_with_one_usage_row(cg, task: asyncio.Task, job_id, status: JobStatus) -> None:
+    """Cancel the run's task: it raises CancelledError, the job ends ``status`` and keeps the
+    one paid attempt it made."""
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    after = await cg.storage.get_job(job_id)
+    assert after is not None and after.status is status
+    assert len(await cg.storage.list_usage(job_id)) == 1
+
+
 async def test_a_lost_lease_stops_the_call_and_keeps_only_what_was_paid(
     cg, llm: Hanging
 ) -> None:
@@ -155,13 +166,8 @@ async def test_a_cancelled_run_stops_at_once_and_ends_as_told(
     _first_attempt_fails_then_hangs(llm)
     task = asyncio.create_task(cg.pipeline.run(job.id, control=control))
     await llm.started.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await _stopped_with_one_usage_row(cg, task, job.id, status)  # the failed attempt before
     assert llm.cancelled == 1
-    after = await cg.storage.get_job(job.id)
-    assert after is not None and after.status is status
-    assert len(await cg.storage.list_usage(job.id)) == 1  # the failed attempt made before
     if on_cancel == "release":
         assert await cg.pipeline.claim(job_id=job.id)  # handed back: runnable again
 
@@ -177,12 +183,7 @@ async def test_a_stop_after_someone_cancelled_still_stores_the_paid_attempt(
     task = asyncio.create_task(cg.pipeline.run(job.id, control=RunControl(on_cancel)))  # type: ignore[arg-type]
     await llm.started.wait()
     await cg.storage.cancel_job(job.id)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    after = await cg.storage.get_job(job.id)
-    assert after is not None and after.status is JobStatus.CANCELLED
-    assert len(await cg.storage.list_usage(job.id)) == 1
+    await _stopped_with_one_usage_row(cg, task, job.id, JobStatus.CANCELLED)
 
 
 async def test_a_piece_written_before_the_cancel_is_kept(cg, llm: Hanging) -> None:
@@ -199,12 +200,7 @@ async def test_a_piece_written_before_the_cancel_is_kept(cg, llm: Hanging) -> No
     cg.storage.finish_job = slow_finish  # type: ignore[method-assign]
     task = asyncio.create_task(cg.pipeline.run(job.id, control=RunControl("cancel")))
     await gate.wait()  # finishing: the final write is under way
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    after = await cg.storage.get_job(job.id)
-    assert after is not None and after.status is JobStatus.COMPLETED
-    assert len(await cg.storage.list_usage(job.id)) == 1
+    await _stopped_with_one_usage_row(cg, task, job.id, JobStatus.COMPLETED)
 
 
 async def test_settle_finishes_the_write_then_reraises_the_cancel() -> None:
