@@ -37,10 +37,11 @@ TEMPLATE_MAX = 20_000  # characters of a prompt template
 STRATEGY_MAX_BYTES = 16_384  # a whole strategy config, as JSON
 
 #: What a topic must not contain (the reference's list and its siblings), matched ignoring
-#: case, whitespace, HTML character references and invisible characters.
+#: case, whitespace, HTML character references, compatibility forms (fullwidth letters and
+#: brackets) and invisible characters.
 FORBIDDEN_TOPIC_PATTERNS = (
-    "<script", "<iframe", "<object", "<embed", "javascript:", "vbscript:", "data:text/html",
-    "on<event>=",
+    "<script", "<iframe", "<frame", "<frameset", "<object", "<embed", "<applet",
+    "javascript:", "vbscript:", "data:text/html", "on<event>=",
 )  # fmt: skip
 _EVENTS = (
     "abort|afterprint|animationend|animationiteration|animationstart|auxclick|beforeinput|"
@@ -57,7 +58,7 @@ _EVENTS = (
     "toggle|touchcancel|touchend|touchmove|touchstart|transitionend|unload|volumechange|"
     "waiting|wheel"
 )
-_FORBIDDEN_TAG = re.compile(r"<\s*/?\s*(script|iframe|object|embed)(?![a-z])")
+_FORBIDDEN_TAG = re.compile(r"<\s*/?\s*(script|iframe|frameset|frame|object|embed|applet)(?![a-z])")
 _FORBIDDEN_HANDLER = re.compile(rf"(?<![a-z0-9_-])on({_EVENTS})\s*=")
 _FORBIDDEN_SCHEMES = ("javascript:", "vbscript:", "data:text/html")
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad\u200b-\u200f\u2060\ufeff]")
@@ -67,10 +68,13 @@ def forbidden_pattern(text: str) -> str | None:
     """The forbidden pattern ``text`` contains (e.g. ``'<script'``, ``'onerror='``), or None.
 
     Case, whitespace inside the pattern (``< script``, ``onError = x``, ``java script:``),
-    HTML character references (``&#106;avascript:``) and invisible characters do not hide it."""
+    HTML character references (``&#106;avascript:``), compatibility forms (fullwidth letters
+    and brackets, which NFKC folds to ASCII) and invisible characters do not hide it."""
     import html
+    import unicodedata
 
-    lowered = _INVISIBLE.sub("", html.unescape(text)).lower()
+    folded = unicodedata.normalize("NFKC", html.unescape(text))
+    lowered = _INVISIBLE.sub("", folded).lower()
     tag = _FORBIDDEN_TAG.search(lowered)
     if tag:
         return f"<{tag.group(1)}"

@@ -37,6 +37,13 @@ def topic_error(topic: str) -> str:
         ("Solar <iframe src=x> panels", "<iframe"),
         ("Solar <object data=x> panels", "<object"),
         ("Solar <embed src=x> panels", "<embed"),
+        ("Solar <frame src=x> panels", "<frame"),
+        ("Solar <FRAMESET> panels", "<frameset"),
+        ("Solar <applet code=x> panels", "<applet"),
+        ("Solar \uff1cscript\uff1ealert(1) panels", "<script"),  # fullwidth < and >
+        ("Solar <\uff53\uff43\uff52\uff49\uff50\uff54> panels", "<script"),  # fullwidth word
+        ("click \uff4aavascript\uff1aalert(1)", "javascript:"),
+        ("img \uff4fnerror\uff1dalert(1) here", "onerror="),
         ("click javascript:alert(1) now", "javascript:"),
         ("click JavaScript :alert(1) now", "javascript:"),
         ("click java\tscript:alert(1) now", "javascript:"),
@@ -71,6 +78,8 @@ def test_forbidden_topic_patterns_are_found_however_written(topic: str, pattern:
         "Objects in JavaScript explained",
         "Sermon: one loads of joy",
         "A <b>bold</b> claim about solar",
+        "Frameworks <framing> your offer",
+        "Caf\u00e9 \ufb01nance: \ufb02oors and \ufb01xtures",  # ligatures fold to fi/fl: fine
     ],
 )
 def test_ordinary_topics_are_not_refused(topic: str) -> None:

@@ -65,8 +65,8 @@ class RunControl:
 @dataclass(frozen=True)
 class JobRun:
     """A finished run: the job as stored now; ``failure`` the error it failed with (provider
-    errors carry ``kind``); ``fenced`` when the lease was lost and nothing was written but the usage of the calls the
-    run paid for."""
+    errors carry ``kind``); ``fenced`` when the lease was lost: nothing was written but the
+    usage of the calls the run paid for."""
 
     job: Job
     failure: BaseException | None = None
