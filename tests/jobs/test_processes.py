@@ -172,6 +172,26 @@ def test_ctrl_c_cancels_generate_at_once(world: World) -> None:
     assert world.calls == 1  # no retry after the interrupt
 
 
+def test_a_job_cancelled_from_the_cli_mid_call_keeps_its_paid_attempt(world: World) -> None:
+    """Issue 7, point 5 (every paid attempt is recorded, whatever the job's outcome): the
+    worker's first call fails (paid), its retry hangs; `contentgen jobs cancel` from another
+    process fences the worker out, which stops the call and still stores the failed attempt."""
+    world.provider.fail_next(1, 503)
+    world.provider.hang_next(1)
+    (job_id,) = world.queue(1)
+    worker = world.spawn("worker")
+    wait_until(lambda: world.calls >= 2, 20, "the worker's retry in flight")
+    cancel = subprocess.run([sys.executable, "-m", "contentgen", "jobs", "cancel", job_id],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert cancel.returncode == 0, cancel.stderr
+    wait_until(lambda: "fenced_usage_stored" in world.stderr(worker), 20, "the fenced write")
+    stop(world, worker)
+    assert world.statuses() == Counter(cancelled=1)
+    rows = world.query("SELECT attempt, error IS NOT NULL FROM llm_usage")
+    assert rows == [(1, 1)], world.stderr(worker)
+    assert world.calls == 2  # no call after the cancel
+
+
 def test_two_batches_on_one_out_dir(world: World, tmp_path: Path) -> None:
     """Two `batch --resume` runs started at once into one --out: one is refused, every row is
     paid once and appears once in results.csv (identical rows included)."""
