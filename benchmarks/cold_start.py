@@ -5,7 +5,10 @@ Target (issue 7, point 20): median <= 0.25 s for each, on the 2-core reference m
 nothing else running. First come the floors: the same interpreter running a one-command Typer
 app of one option (then with one pydantic model, then also printing a rich table after
 importing asyncio and sqlite3, as every data command does): no command of ours can start faster
-than the app that does what it does with the same libraries.
+than the app that does what it does with the same libraries. Then two floors without Typer:
+the interpreter validating one pydantic model (pydantic's import alone), and argparse printing
+a rich table after importing asyncio and sqlite3 (what a command costs without Typer and
+pydantic).
 
 ``COMMANDS`` must name every command of the CLI, or list it in ``NOT_MEASURED`` with the
 reason (it calls a model, or runs until stopped): tests/test_cold_start_coverage.py checks
@@ -137,6 +140,21 @@ FLOOR = {
 }
 
 
+#: Floors without Typer: what pydantic alone costs (every command of ours validates with it),
+#: and what a command printing a rich table costs without Typer and pydantic (argparse).
+BARE = {
+    "python, one pydantic model": (
+        "import sys\nfrom pydantic import BaseModel\nclass M(BaseModel):\n    x: str\n"
+        "print(M(x=sys.argv[1]).x)\n"
+    ),
+    "argparse, rich table, asyncio, sqlite3": (
+        "import argparse, asyncio, sqlite3\nfrom rich.console import Console\n"
+        "from rich.table import Table\np = argparse.ArgumentParser()\np.add_argument('cmd')\n"
+        "t = Table('x')\nt.add_row(p.parse_args().cmd)\nConsole().print(t)\n"
+    ),
+}
+
+
 def floor_app(body: str) -> str:
     indented = "".join(f"    {line}\n" for line in body.splitlines())
     return (
@@ -160,13 +178,14 @@ def main() -> None:
         for key in ("CONTENTGEN_MODEL", "CONTENTGEN_API_BASE", "CONTENTGEN_SERVER_URL"):
             env.pop(key, None)
         prepare(exe, env, cwd)
-        for label, body in FLOOR.items():
+        scripts = {label: floor_app(body) for label, body in FLOOR.items()} | BARE
+        for label, script in scripts.items():
             if args.only:
                 break
-            (cwd / "floor.py").write_text(floor_app(body))
+            (cwd / "floor.py").write_text(script)
             median = measure([sys.executable, str(cwd / "floor.py"), "jobs"], args.runs, env,
                              cwd, may_fail=False)  # fmt: skip
-            print(f"floor: {label:32s} median {median:.3f} s")
+            print(f"floor: {label:38s} median {median:.3f} s")
         worst = 0.0
         for label, argv in COMMANDS.items():
             if args.only and label not in args.only:
