@@ -55,13 +55,27 @@ asyncio.run(main())
         assert await cache.stats() == CacheStats(hits=2, misses=1, size=2)
 
 
-async def test_unusable_directory_is_a_configuration_error(tmp_path: Path) -> None:
+async def test_an_unusable_directory_turns_the_cache_off_and_says_so_once(
+    tmp_path: Path,
+) -> None:
+    """A file where the directory belongs: the work goes on uncached (one warning with the
+    fix); the commands about the cache itself fail with that message."""
+    from structlog.testing import capture_logs
+
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
-    cache = DiskCache(not_a_dir / "cache")  # opened on first use
-    with pytest.raises(ConfigurationError, match="writable directory") as caught:
-        await cache.get("k")
-    assert caught.value.__cause__ is not None
+    with capture_logs() as logs:
+        async with DiskCache(not_a_dir / "cache") as cache:  # opened on first use
+            await cache.set("k", b"v")
+            assert await cache.get("k") is None
+            assert await cache.delete_prefix("k") == 0
+            for command in (cache.stats, cache.clear):
+                with pytest.raises(ConfigurationError, match="writable directory") as caught:
+                    await command()
+                assert caught.value.__cause__ is not None
+    assert [e["event"] for e in logs] == ["disk_cache_unusable"]
+    assert "CONTENTGEN_CACHE_URL" in logs[0]["error"]
+    assert not_a_dir.read_text() == "x"  # never touched
 
 
 # --- issue 7, point 10: a damaged cache is rebuilt, reported once, and never blocks work ----
@@ -90,6 +104,22 @@ async def test_a_damaged_cache_is_rebuilt_when_opened(tmp_path: Path) -> None:
             assert await cache.stats() == CacheStats(hits=1, misses=1, size=1)
     assert [e["event"] for e in logs] == ["disk_cache_rebuilt"]
     assert logs[0]["log_level"] == "warning"
+
+
+@pytest.mark.parametrize("name", ["cache.db", "cache.db-wal"])
+async def test_a_directory_in_place_of_the_database_is_rebuilt(tmp_path: Path, name: str) -> None:
+    from structlog.testing import capture_logs
+
+    async with DiskCache(tmp_path / "c") as cache:
+        await cache.set("k", b"v")
+    (tmp_path / "c" / name).unlink(missing_ok=True)
+    (tmp_path / "c" / name / "inside").mkdir(parents=True)
+    with capture_logs() as logs:
+        async with DiskCache(tmp_path / "c") as cache:
+            await cache.set("k", b"new")
+            assert await cache.get("k") == b"new"
+    assert [e["event"] for e in logs] == ["disk_cache_rebuilt"]
+    assert (tmp_path / "c" / "cache.db").is_file()
 
 
 async def test_damage_found_by_a_later_call_is_rebuilt_once(tmp_path: Path) -> None:
@@ -150,3 +180,20 @@ def test_cli_works_and_cache_clear_works_on_a_damaged_cache(tmp_path: Path) -> N
     assert cleared.exit_code == 0 and cleared.stdout == "cache cleared\n", cleared.output
     stats = runner.invoke(app, ["cache", "stats", "--json"])
     assert stats.exit_code == 0 and '"size": 0' in stats.stdout
+
+
+def test_cli_works_when_the_cache_directory_cannot_be_used(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from contentgen.cli.app import app
+
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "cache").write_text("a file where the cache directory belongs")
+    runner = CliRunner()
+    prompt = runner.invoke(app, ["prompt", "--topic", "Solar panels for offices"])
+    assert prompt.exit_code == 0, prompt.output
+    assert prompt.stderr.count("disk_cache_unusable") == 1
+    assert "CONTENTGEN_CACHE_URL" in prompt.stderr
+    stats = runner.invoke(app, ["cache", "stats"])
+    assert stats.exit_code == 1
+    assert stats.stderr.startswith("error: disk cache: cannot open directory")

@@ -7,9 +7,12 @@ cache.
 A cache is only a cache: when its database is damaged (a crash mid-write, a disk error, a file
 overwritten), the damage is logged once as ``disk_cache_rebuilt``, diskcache's files are
 deleted and an empty cache takes their place — whether the damage is found when opening or by
-a later call. If even that fails, the cache turns itself off for the process
-(``disk_cache_disabled``) rather than fail the work it sits in front of. A directory that
-cannot be written at all is still a ``ConfigurationError``: that is for the user to fix.
+a later call (a directory where diskcache's database belongs counts as damage too). If even
+that fails, the cache turns itself off for the process (``disk_cache_disabled``) rather than
+fail the work it sits in front of. A directory that cannot be used at all (a file in its
+place, no permission) is for the user to fix: the work goes on without a cache and says so
+once (``disk_cache_unusable``, with the fix); only the commands about the cache itself
+(``stats``, ``clear``) fail with that ``ConfigurationError``.
 
 diskcache is synchronous, so its calls run on one worker thread of the cache's own, never on
 the event loop: alone a get takes ~30 µs and a set ~60 µs, but with other processes writing to
@@ -62,26 +65,38 @@ class DiskCache:
         self.directory = Path(directory)
         self._opened = False
         self._cache: Any = None  # None once opened: turned off after damage not repaired
+        self._unusable: ConfigurationError | None = None  # why the directory cannot be used
+        self._said = False  # disk_cache_unusable logged
         self._executor: ThreadPoolExecutor | None = None  # the thread every call runs on
 
-    def _handle(self) -> Any:
+    def _handle(self, strict: bool) -> Any:
         """The diskcache, opened on first use (on the worker thread); a damaged one is
-        rebuilt, an unusable directory is a ``ConfigurationError``."""
-        if self._opened:
-            return self._cache
-        self._opened = True
-        try:
-            self._cache = self._open()
-        except (OSError, sqlite3.Error) as exc:
-            if not _damaged(exc):
-                self._opened = False
-                raise ConfigurationError(
-                    f"disk cache: cannot open directory {str(self.directory)!r} ({exc}); point "
-                    "CONTENTGEN_CACHE_URL at a writable directory, e.g. disk:///tmp/cg-cache",
-                    directory=str(self.directory),
-                ) from exc
-            self._rebuild(exc)
+        rebuilt. An unusable directory turns the cache off with one warning, or is a
+        ``ConfigurationError`` when ``strict`` (a command about the cache itself)."""
+        if not self._opened:
+            self._opened = True
+            try:
+                self._cache = self._open()
+            except (OSError, sqlite3.Error) as exc:
+                if _damaged(exc) or self._db_is_a_directory():
+                    self._rebuild(exc)
+                else:
+                    self._unusable = ConfigurationError(
+                        f"disk cache: cannot open directory {str(self.directory)!r} ({exc}); "
+                        "point CONTENTGEN_CACHE_URL at a writable directory, e.g. "
+                        "disk:///tmp/cg-cache", directory=str(self.directory),
+                    )  # fmt: skip
+                    self._unusable.__cause__ = exc
+        if self._unusable is not None:
+            if strict:
+                raise self._unusable
+            if not self._said:  # once per process: the work goes on without a cache
+                self._said = True
+                log.warning("disk_cache_unusable", error=str(self._unusable))
         return self._cache
+
+    def _db_is_a_directory(self) -> bool:
+        return any((self.directory / name).is_dir() for name in _DB_FILES)
 
     def _open(self) -> Any:
         import diskcache
@@ -106,7 +121,11 @@ class DiskCache:
             self._cache = None
         try:
             for name in _DB_FILES:
-                (self.directory / name).unlink(missing_ok=True)
+                path = self.directory / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
             for child in self.directory.iterdir():
                 if child.is_dir() and _VALUE_DIR.match(child.name):
                     shutil.rmtree(child, ignore_errors=True)
@@ -117,17 +136,19 @@ class DiskCache:
             return
         log.warning("disk_cache_rebuilt", directory=str(self.directory), error=str(cause))
 
-    async def _run(self, operation: Callable[[Any], T], default: T) -> T:
+    async def _run(
+        self, operation: Callable[[Any], T], default: T, *, strict: bool = False
+    ) -> T:
         """``_call`` on the cache's worker thread."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="contentgen-diskcache")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, operation, default)
+        return await loop.run_in_executor(self._executor, self._call, operation, default, strict)
 
-    def _call(self, operation: Callable[[Any], T], default: T) -> T:
+    def _call(self, operation: Callable[[Any], T], default: T, strict: bool) -> T:
         """Run ``operation`` on the diskcache; on damage rebuild once and retry."""
         for attempt in (1, 2):
-            cache = self._handle()
+            cache = self._handle(strict)
             if cache is None:
                 return default
             try:
@@ -170,7 +191,7 @@ class DiskCache:
             cache.clear()
             cache.stats(enable=True, reset=True)
 
-        await self._run(run, None)
+        await self._run(run, None, strict=True)
 
     async def stats(self) -> CacheStats:
         def run(cache: Any) -> CacheStats:
@@ -179,7 +200,7 @@ class DiskCache:
             hits, misses = cache.stats(enable=True)
             return CacheStats(hits=int(hits), misses=int(misses), size=len(cache))
 
-        return await self._run(run, CacheStats(hits=0, misses=0, size=0))
+        return await self._run(run, CacheStats(hits=0, misses=0, size=0), strict=True)
 
     async def aclose(self) -> None:
         executor, self._executor = self._executor, None
@@ -193,7 +214,7 @@ class DiskCache:
     def _close_connection(self) -> None:
         if self._cache is not None:
             self._cache.close()
-        self._cache, self._opened = None, False
+        self._cache, self._opened, self._unusable = None, False, None
 
     async def __aenter__(self) -> Self:
         return self
