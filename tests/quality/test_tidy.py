@@ -109,3 +109,13 @@ def test_drop_and_add_sentences_leave_lists_alone() -> None:
         "Keep this. Drop this one. Added.\n\n- Drop this one.\n- Keep."
     )
     assert add_sentence("- only a list", "Added.") == "- only a list\n\nAdded."
+
+
+def test_ordinary_sentences_that_look_like_debris_words_are_kept() -> None:
+    """"one line" is debris only as an instruction echo ("..., one line, no quotes")."""
+    kept = "We cover one line of products for offices.\n"
+    assert tidy_markdown(kept) == kept
+    assert tidy_markdown("Line one\nLine two.\n") == "Line one Line two.\n"
+    assert tidy_markdown("Solar panels, one line, no quotes. Real text here.\n") == (
+        "Real text here.\n"
+    )

@@ -204,7 +204,8 @@ def forbidden_found(text: str, phrases: list[str]) -> list[str]:
 
 
 ECHO = re.compile(
-    r"\bno quot\w*|\bone line\b|\bat most \d+ (?:words|characters)|\b(?:about|around|"
+    r"\bno quot\w*|\bone line\b(?=\s*(?:[,.;:!)]|$|only\b))|"  # "one line of" is prose
+    r"\bat most \d+ (?:words|characters)|\b(?:about|around|"
     r"approximately|exactly|next|these|the) \d+ words\b|\b(?:new|next|one more) paragraph\b|"
     r"\b(?:two|three|four|\d+) (?:short )?paragraphs\b|\bthe (?:first|second|third) paragraph\b|"
     r"\b\d+ to \d+ words\b|\bword (?:count|budget)\b|"
