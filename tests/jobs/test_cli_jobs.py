@@ -120,3 +120,41 @@ def test_a_batch_stops_when_the_provider_is_down(
     assert {r["status"] for r in rows} == {"failed"}
     if quiet:
         assert "warning" not in result.stderr and "llm_" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [(401, "were refused by the provider (check its key)"),
+     (503, "failed at the provider"),
+     (429, "stayed rate-limited by the provider")],
+)  # fmt: skip
+def test_a_batch_stops_when_every_row_fails_at_the_provider_alike(
+    tmp_path: Path, provider: FakeOpenAIServer, status: int, why: str
+) -> None:
+    """The rest of point 19's class: a provider that answers but fails every call the same way
+    (a refused key, an outage behind a load balancer, a spent quota) stops the batch too."""
+    provider.fail_model("gpt-4o-mini", status)
+    path = tmp_path / "in.csv"
+    path.write_text("topic,content_type\n" + "".join(f"{TOPIC} {i},blog\n" for i in range(40)),
+                    encoding="utf-8")  # fmt: skip
+    result = cli("batch", str(path), "--out", str(tmp_path / "out"), "-j", "2", "-q", code=1)
+    assert result.stderr.count("--resume") == 1, result.stderr
+    assert f"5 rows in a row {why}" in result.stderr
+    assert "Once that is fixed, finish the rest with" in result.stderr
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
+        assert 5 <= len(list(csv.DictReader(handle))) <= 10
+
+
+def test_failed_rows_that_are_not_in_a_row_do_not_stop_the_batch(
+    tmp_path: Path, provider: FakeOpenAIServer
+) -> None:
+    provider.fail_next(4, 401)  # the first 4 calls are refused: at most 4 rows fail
+    path = tmp_path / "in.csv"
+    path.write_text("topic,content_type\n" + "".join(f"{TOPIC} {i},blog\n" for i in range(12)),
+                    encoding="utf-8")  # fmt: skip
+    result = cli("batch", str(path), "--out", str(tmp_path / "out"), "-j", "1", "-q", code=1)
+    assert "--resume" not in result.stderr
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 12 and sum(r["status"] == "completed" for r in rows) >= 8
+    assert any(r["status"] == "failed" for r in rows)

@@ -113,7 +113,7 @@ def batch(
         say(("interrupted: re-run with --resume to finish the rest", "yellow"), to_err=True)
         raise typer.Exit(130)
     if halted:
-        fail(f"stopped: {halted[0]}; no new rows were started. When the provider is back, "
+        fail(f"stopped: {halted[0]}; no new rows were started. Once that is fixed, "
              f"finish the rest with: contentgen batch {file} --out {out_dir} --resume")
     if summary.failed or plan.rejected:
         raise typer.Exit(1)

@@ -14,8 +14,10 @@ runner holds it under a live lease (never failed or run a second time).
 
 A stop ends intake: running jobs finish. Cancelling the batch stops running calls at once;
 their jobs are released (pending) for ``--resume`` or a worker. After
-``stop_after_unreachable`` consecutive rows failed because the provider could not be reached,
-the batch stops taking rows by itself and says why (``on_halt``).
+``stop_after_failures`` consecutive rows failed at the provider after their retries (it could
+not be reached, refused the key, stayed overloaded or rate-limited, the client's budget ran
+out: whatever fails every row alike), the batch stops taking rows by itself and says why, once
+(``on_halt``), instead of paying for the rest to fail the same way.
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ from contentgen.storage.base import ClaimedJob, Storage
 log = get_logger()
 
 #: Provider error kinds that mean "the provider cannot be reached" (not "this row is bad").
-UNREACHABLE = frozenset({"connection", "timeout"})
+#: What a run of failed rows says, by the kind of the first one's provider error.
+_HALT_WHY = {
+    "connection": "could not reach the provider",
+    "timeout": "could not reach the provider",
+    "auth": "were refused by the provider (check its key)",
+    "budget": "were over the client's budget (see `contentgen budgets show`)",
+    "rate_limit": "stayed rate-limited by the provider",
+}
 
 
 def prefetch(concurrency: int) -> int:
@@ -69,18 +78,18 @@ class BatchEngine:
         pipeline: Pipeline,
         *,
         concurrency: int,
-        stop_after_unreachable: int = 5,
+        stop_after_failures: int = 5,
         follow_poll: float = 0.25,
     ) -> None:
         self.storage = storage
         self.instructions = instructions
         self.pipeline = pipeline
         self.concurrency = concurrency
-        self.stop_after_unreachable = stop_after_unreachable
+        self.stop_after_failures = stop_after_failures
         self.follow_poll = follow_poll
         self._setups: dict[uuid.UUID, EffectiveSetup | None] = {}
-        self._unreachable = 0
-        self._first_error = ""
+        self._failing = 0  # rows in a row that failed at the provider
+        self._first: ProviderError | None = None
 
     async def _setup(self, client_id: uuid.UUID) -> EffectiveSetup | None:
         """Each client's strategy is loaded once per batch (None: the job loads it itself and
@@ -122,22 +131,27 @@ class BatchEngine:
     def _count(
         self, run: JobRun, stop: asyncio.Event, on_halt: Callable[[str], None] | None
     ) -> None:
-        """Count rows in a row that could not reach the provider; halt at the limit."""
+        """Count rows in a row that failed at the provider; halt at the limit."""
         failure = run.failure
-        if isinstance(failure, ProviderError) and failure.kind in UNREACHABLE:
-            self._unreachable += 1
-            if self._unreachable == 1:  # the cause, as the first attempt saw it
-                causes = [a.error for a in failure.attempts if a.error]
-                self._first_error = causes[0] if causes else failure.message
-            if self._unreachable >= self.stop_after_unreachable and not stop.is_set():
+        if isinstance(failure, ProviderError) and run.job.status is JobStatus.FAILED:
+            self._failing += 1
+            if self._failing == 1:
+                self._first = failure
+            if self._failing >= self.stop_after_failures and not stop.is_set():
                 stop.set()
-                reason = (f"{self._unreachable} rows in a row could not reach the provider "
-                          f"({self._first_error})")  # fmt: skip
+                reason = self._halt_reason()
                 log.info("batch_halted", reason=reason)  # the caller says it, once
                 if on_halt is not None:
                     on_halt(reason)
         elif run.job.status is JobStatus.COMPLETED:
-            self._unreachable = 0
+            self._failing = 0
+
+    def _halt_reason(self) -> str:
+        first = self._first
+        assert first is not None
+        causes = [a.error for a in first.attempts if a.error]  # as the first attempt saw it
+        why = _HALT_WHY.get(first.kind, "failed at the provider")
+        return f"{self._failing} rows in a row {why} ({causes[0] if causes else first.message})"
 
     async def run(
         self,
