@@ -15,6 +15,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner, Result
 
+from contentgen.cli import output
 from contentgen.cli.app import app
 from contentgen.client.local import Client
 from contentgen.llm.fake import FakeLLM
@@ -61,6 +62,8 @@ def cli() -> Cli:
         *args: str, code: int = 0, env: dict[str, str] | None = None,
         input: str | bytes | None = None,
     ) -> Result:  # fmt: skip
+        for console in (output.out, output.err):  # each run starts as a new process would
+            console._console = None  # (rich reads COLUMNS when its console is made)
         result = runner.invoke(app, list(args), env=env, input=input)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception

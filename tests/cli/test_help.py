@@ -169,6 +169,38 @@ def test_jobs_fits_80_columns(cli: Cli) -> None:
         assert "$0.0000" in line and "…" in line
 
 
+def test_choices_are_taken_in_any_case(cli: Cli) -> None:
+    built = json.loads(cli("prompt", "--topic", "Solar panels for offices", "--type", "SOCIAL",
+                           "--length", "Long", "--json").stdout)  # fmt: skip
+    assert built["metadata"]["content_type"] == "social"
+    assert json.loads(cli("models", "--priority", "COST", "--json").stdout)["routes"].keys() == {
+        "cost"
+    }
+    cli("jobs", "--status", "Completed")
+    assert "'video'" in cli("prompt", "--topic", "Solar panels", "-t", "video", code=2).stderr
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_models_fit_the_terminal_and_name_every_model_whole(cli: Cli, columns: int) -> None:
+    names = [m["model"] for m in json.loads(cli("models", "--json").stdout)["models"]]
+    lines = cli("models", env={"COLUMNS": str(columns)}).stdout.splitlines()
+    catalogue = lines[: lines.index("settings:")]
+    assert all(len(line) <= columns for line in catalogue), catalogue
+    starts = [line.split()[0] for line in catalogue if line and not line.startswith(" ")]
+    assert starts == (names if columns == 80 else ["model", *names])  # wide: a header row
+    assert len(catalogue) == (3 * len(names) if columns == 80 else len(names) + 1)
+
+
+def test_settings_values_wrap_whole_at_80_columns(cli: Cli, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/a/rather/long/path/to/make/the/value/wrap/contentgen.db"
+    shown = cli("settings", env={"COLUMNS": "80", "CONTENTGEN_DATABASE_URL": url}).stdout
+    assert all(len(line) <= 80 for line in shown.splitlines())
+    assert "…" not in shown
+    folded = "".join(line[31:69].strip() for line in shown.splitlines()
+                     if line.startswith("CONTENTGEN_DATABASE_URL ") or line.startswith(" " * 31))
+    assert url in folded
+
+
 def test_topic_from_stdin(cli: Cli) -> None:
     built = cli("prompt", "--topic", "-", "--json", input="Solar panels from stdin\n").stdout
     assert "Solar panels from stdin" in json.loads(built)["prompt"]

@@ -43,7 +43,8 @@ def batch(
     ] = False,
     fmt: Annotated[
         Literal["md", "json"],
-        typer.Option("--format", metavar="[md|json]", help="One file per piece: md or json."),
+        typer.Option("--format", metavar="[md|json]", help="One file per piece: md or json.",
+                     case_sensitive=False),
     ] = "md",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and totals.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,

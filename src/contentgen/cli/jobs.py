@@ -98,7 +98,8 @@ def jobs(
     status_: Annotated[
         StatusName | None,
         typer.Option("--status", "-s", metavar="STATUS", help="Only jobs with this status "
-                     "(pending, in_progress, completed, failed, cancelled)."),
+                     "(pending, in_progress, completed, failed, cancelled).",
+                     case_sensitive=False),
     ] = None,
     strategy_version: Annotated[
         int | None,

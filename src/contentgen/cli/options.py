@@ -37,7 +37,8 @@ Topic = Annotated[
 ]
 ContentTypeOpt = Annotated[
     ContentTypeName,
-    typer.Option("--type", "-t", metavar="[blog|social|local]", help="Kind of content."),
+    typer.Option("--type", "-t", metavar="[blog|social|local]", help="Kind of content.",
+                 case_sensitive=False),
 ]
 Keywords = Annotated[
     list[str] | None,
@@ -50,7 +51,8 @@ Keywords = Annotated[
 ]
 LengthOpt = Annotated[
     LengthName,
-    typer.Option("--length", "-l", metavar="[short|medium|long]", help="Length of the piece."),
+    typer.Option("--length", "-l", metavar="[short|medium|long]", help="Length of the piece.",
+                 case_sensitive=False),
 ]
 PriorityOpt = Annotated[
     PriorityName,
@@ -58,6 +60,7 @@ PriorityOpt = Annotated[
         "--priority",
         metavar="[cost|quality|speed|balanced]",
         help="What the model choice favours (see `contentgen models`).",
+        case_sensitive=False,
     ),
 ]
 ProviderOpt = Annotated[

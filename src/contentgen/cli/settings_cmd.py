@@ -10,7 +10,7 @@ from contentgen.cli.output import out, print_json, say
 def settings(as_json: AsJson = False) -> None:
     """Show every setting's effective value and its origin (environment, .env,
     contentgen.toml or default); secrets are masked. README.md lists what each one takes."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from contentgen.settings_report import effective_settings
 
@@ -18,7 +18,9 @@ def settings(as_json: AsJson = False) -> None:
     if as_json:
         print_json([v.as_dict() for v in views])
         return
-    table = Table("variable", "value", "from", box=None, pad_edge=False)
+    # values wrap rather than lose their end (a database URL, a catalogue path)
+    table = Table("variable", Column("value", overflow="fold"), "from", box=None,
+                  pad_edge=False)  # fmt: skip
     for v in views:
         value = v.value
         shown = "" if value is None else value if isinstance(value, str) else _json(value)

@@ -70,7 +70,8 @@ def usage(
     by: Annotated[
         GroupName,
         typer.Option(
-            "--by", metavar="[client|model|day]", help="One line per client, model or day."
+            "--by", metavar="[client|model|day]", help="One line per client, model or day.",
+            case_sensitive=False,
         ),
     ] = "client",
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout.")] = False,
