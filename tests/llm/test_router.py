@@ -310,3 +310,30 @@ async def _request() -> Any:
     from contentgen.models import ContentRequest
 
     return ContentRequest(client_id=__import__("uuid").uuid4(), topic=TOPIC, content_type="blog")
+
+
+async def test_a_stream_dropped_mid_reply_is_retried_and_the_restart_is_announced(
+    settings: Settings, openai_server: FakeOpenAIServer
+) -> None:
+    """The connection drops half-way through a streamed reply: the call is retried, the text
+    shown so far is followed by a restart note (not silently repeated), the result is the
+    retry's whole reply, and both attempts are accounted for."""
+    from contentgen.llm.streamed_text import RESTART
+
+    openai_server.reply = "one two three four five six seven eight nine ten"
+    openai_server.drop_next(1)
+    shown: list[str] = []
+    async with Router(settings) as router:
+        done = await router.complete("Write", model="srv/a", on_text=shown.append)
+        assert done.text == openai_server.reply
+        streamed = "".join(shown)
+        first, _, second = streamed.partition(RESTART)
+        assert second == openai_server.reply and first and openai_server.reply.startswith(first)
+        assert [a.error is not None for a in done.attempts] == [True, False]
+        assert openai_server.requests_by_model["model-a"] == 2
+        shown.clear()
+        again = await router.complete("Write", model="srv/a", on_text=shown.append)
+        assert "".join(shown) == again.text  # no failure: no note
+        openai_server.drop_next(1)
+        plain = await router.complete("Write", model="srv/a")  # not streamed: a reset
+        assert plain.text == openai_server.reply and len(plain.attempts) == 2

@@ -28,6 +28,7 @@ from contentgen.llm.breaker import CircuitOpen
 from contentgen.llm.budget import DEFAULT_MAX_TOKENS, CallBudget, cost_bound
 from contentgen.llm.catalogue import ModelEntry
 from contentgen.llm.retry_policy import retry_after_failure, retryable
+from contentgen.llm.streamed_text import StreamedText
 from contentgen.logs import get_logger
 from contentgen.production.shared_limits import estimate_tokens
 from contentgen.tracing import span
@@ -104,6 +105,8 @@ async def attempt_model(
             held = await router.shared_limits.acquire(entry.name, estimate_tokens(prompt, params))
         # on_text only when streaming: an LLM written before streaming still works.
         extra = {} if on_text is None else {"on_text": on_text}
+        if isinstance(on_text, StreamedText):
+            on_text.attempt()
         try:
             if slots is None:
                 done = await backend.complete(prompt, model=wire, params=params, **extra)

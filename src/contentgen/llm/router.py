@@ -56,6 +56,7 @@ from contentgen.llm.model_attempts import attempt_model
 from contentgen.llm.retry_policy import backoff, wait_seconds
 from contentgen.llm.routing import Route, Target, order
 from contentgen.llm.secrets import Secrets
+from contentgen.llm.streamed_text import StreamedText
 from contentgen.logs import get_logger
 from contentgen.production.ratelimit import RateLimits
 from contentgen.production.shared_limits import shared_limits_from
@@ -300,6 +301,8 @@ class Router:
     ) -> Completion:  # fmt: skip
         """Walk the route ``models``; see the module docstring."""
         attempts: list[Attempt] = []
+        if on_text is not None and not isinstance(on_text, StreamedText):
+            on_text = StreamedText(on_text)  # a restart after shown text is announced
         try:
             return await self._walk(models, prompt, params, on_text, slots, budget, attempts)
         except asyncio.CancelledError:

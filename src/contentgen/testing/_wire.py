@@ -46,6 +46,7 @@ class Reply:
     payload: bytes
     headers: str = ""  # extra header lines, each ending in CRLF
     events: list[bytes] | None = None  # server-sent events instead of a body
+    drop: bool = False  # the connection is dropped after the events sent (none for a body)
 
 
 def events(completion: dict[str, Any], include_usage: bool) -> list[bytes]:

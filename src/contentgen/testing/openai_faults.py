@@ -1,8 +1,9 @@
 """Fault injection for ``FakeOpenAIServer``: the failures a real service shows.
 
-HTTP errors (with ``Retry-After``), hangs, malformed and empty bodies and replies cut at
-``max_tokens``, for the next N chat requests (for one model, or any), or for every request
-for one model until ``clear_faults``. The server takes one fault per chat request.
+HTTP errors (with ``Retry-After``), hangs, malformed and empty bodies, replies cut at
+``max_tokens`` and connections dropped mid-reply, for the next N chat requests (for one model,
+or any), or for every request for one model until ``clear_faults``. The server takes one
+fault per chat request.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-FaultKind = Literal["status", "hang", "malformed", "empty", "length"]
+FaultKind = Literal["status", "hang", "malformed", "empty", "length", "drop"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class FaultInjection:
     def truncate_next(self, n: int, *, model: str | None = None) -> None:
         """Cut the next ``n`` replies short with finish_reason "length" (as at max_tokens)."""
         self._add(n, Fault("length", model=model))
+
+    def drop_next(self, n: int, *, model: str | None = None) -> None:
+        """Drop the connection mid-reply for the next ``n`` chat requests: a stream stops after
+        half its events (no ``[DONE]``, no end of the chunked body), a plain request gets
+        no answer at all (a reset connection)."""
+        self._add(n, Fault("drop", model=model))
 
     def fail_model(self, model: str, status: int = 500) -> None:
         """Fail every request for ``model`` with ``status`` until ``clear_faults``."""

@@ -17,6 +17,7 @@ real service shows (``openai_faults.py``), for the next N requests or for one mo
         server.malformed_next(1)                    # 200 with a body that is not JSON
         server.empty_next(1)                        # 200 with empty content
         server.truncate_next(1)                     # finish_reason "length", text cut
+        server.drop_next(1)                         # connection dropped mid-reply
         server.fail_model("gpt-4o", 500)            # every request for that model fails
         ...
         assert server.requests == 3 and server.requests_by_model["gpt-4o-mini"] == 3
@@ -169,6 +170,9 @@ class FakeOpenAIServer(FaultInjection):
                     return
                 keep_alive = headers.get("connection", "").lower() != "close"
                 reply = await self._respond(method, path, headers, body)
+                if reply.drop and reply.events is None:
+                    writer.transport.abort()  # no answer: the connection is reset
+                    return
                 if reply.events is not None:
                     await self._writeevents(writer, reply, keep_alive=keep_alive)
                 else:
@@ -227,10 +231,12 @@ class FakeOpenAIServer(FaultInjection):
         if fault is not None and fault.kind == "malformed":
             return Reply(200, b"<html><body>502 Bad Gateway (upstream)</body></html>")
         completion = self._completion(request, fault.kind if fault is not None else None)
+        drop = fault is not None and fault.kind == "drop"
         if request.get("stream"):
             options = request.get("stream_options") or {}
-            return Reply(200, b"", events=events(completion, bool(options.get("include_usage"))))
-        return Reply(200, dump(completion))
+            sent = events(completion, bool(options.get("include_usage")))
+            return Reply(200, b"", events=sent[: len(sent) // 2] if drop else sent, drop=drop)
+        return Reply(200, dump(completion), drop=drop)
 
     def _completion(self, request: dict[str, Any], fault: FaultKind | None) -> dict[str, Any]:
         prompt = prompt_text(request.get("messages"))
@@ -289,6 +295,9 @@ class FakeOpenAIServer(FaultInjection):
             data = b"data: " + event + b"\n\n"
             writer.write(f"{len(data):x}\r\n".encode("ascii") + data + b"\r\n")
             await writer.drain()
+        if reply.drop:  # mid-stream: no end of the body, the connection goes
+            writer.transport.abort()
+            raise ConnectionResetError("dropped mid-reply (fault)")
         writer.write(b"0\r\n\r\n")
         await writer.drain()
 
