@@ -330,6 +330,9 @@ async def test_a_stream_dropped_mid_reply_is_retried_and_the_restart_is_announce
         first, _, second = streamed.partition(RESTART)
         assert second == openai_server.reply and first and openai_server.reply.startswith(first)
         assert [a.error is not None for a in done.attempts] == [True, False]
+        broken = done.attempts[0]  # paid for: the prompt and the tokens that came, counted
+        assert "broke off after" in (broken.error or "")
+        assert broken.input_tokens > 0 and 0 < broken.output_tokens < done.attempts[1].output_tokens
         assert openai_server.requests_by_model["model-a"] == 2
         shown.clear()
         again = await router.complete("Write", model="srv/a", on_text=shown.append)

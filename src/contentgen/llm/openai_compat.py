@@ -248,42 +248,69 @@ class OpenAICompatBackend:
         text chunks are counted (one token each, as vLLM and llama.cpp send them)."""
         timeout = self._aiohttp.ClientTimeout(total=None, sock_connect=self._settings.llm_timeout,
                                               sock_read=self._settings.llm_timeout)  # fmt: skip
-        parts: list[str] = []
-        chunks = 0
-        reported = False
         url = f"{self.base}/chat/completions"
         async with session.post(url, data=data, timeout=timeout) as response:
             if response.status >= 400:
                 body = await response.read()
                 raise self._status_error(model, response.status, body, response.headers, started)
-            async for raw in response.content:
-                line = raw.strip()
-                if not line.startswith(b"data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == b"[DONE]":
-                    break
-                try:
-                    chunk = json.loads(payload)
-                except ValueError as exc:
-                    detail = f"{self.base} sent a stream chunk that is not JSON: {payload[:80]!r}"
-                    raise self._error(model, "malformed", detail, started) from exc
-                if not isinstance(chunk, dict):
-                    continue
-                if chunk.get("usage"):
-                    usage.read(chunk["usage"])
-                    reported = True
-                for choice in chunk.get("choices") or ():
-                    delta = (choice.get("delta") or {}).get("content")
-                    if delta:
-                        parts.append(delta)
-                        chunks += 1
-                        on_text(delta)
-                    if choice.get("finish_reason"):
-                        usage.finish = choice["finish_reason"]
+            try:
+                return await self._events(response, model, usage, started, prompt, on_text)
+            except ProviderError:
+                raise
+            except Exception as exc:
+                if not usage.output:  # nothing came: an ordinary transport error
+                    raise
+                raise self._broken_stream(model, exc, usage, started) from exc
+
+    def _broken_stream(
+        self, model: str, exc: BaseException, usage: ResponseUsage, started: float
+    ) -> ProviderError:
+        """The reply broke off after some text came: a failed attempt that is still paid for
+        (the prompt and the tokens received, counted)."""
+        timeout = isinstance(exc, TimeoutError | asyncio.TimeoutError)
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        detail = (f"the reply from {self.base} broke off after {usage.output} tokens ({what})")
+        cost = pricing.cost(model, usage.input, usage.output, 0, 0)
+        return self._error(model, "timeout" if timeout else "connection", detail, started,
+                           usage=usage, cost=cost)  # fmt: skip
+
+    async def _events(
+        self, response: Any, model: str, usage: ResponseUsage, started: float, prompt: str,
+        on_text: TextCallback,
+    ) -> str:  # fmt: skip
+        """The stream's text; ``usage`` as reported, else counted (also while it is read, so
+        a stream that breaks off leaves what was received in ``usage``)."""
+        parts: list[str] = []
+        reported = False
+        estimate = max(1, len(prompt) // 4) if prompt else 0
+        async for raw in response.content:
+            line = raw.strip()
+            if not line.startswith(b"data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == b"[DONE]":
+                break
+            try:
+                chunk = json.loads(payload)
+            except ValueError as exc:
+                detail = f"{self.base} sent a stream chunk that is not JSON: {payload[:80]!r}"
+                raise self._error(model, "malformed", detail, started) from exc
+            if not isinstance(chunk, dict):
+                continue
+            if chunk.get("usage"):
+                usage.read(chunk["usage"])
+                reported = True
+            for choice in chunk.get("choices") or ():
+                delta = (choice.get("delta") or {}).get("content")
+                if delta:
+                    parts.append(delta)
+                    if not reported:  # one token per chunk until the server says
+                        usage.output, usage.input = usage.output + 1, estimate
+                    on_text(delta)
+                if choice.get("finish_reason"):
+                    usage.finish = choice["finish_reason"]
         if not reported:
-            usage.output = chunks
-            usage.input = max(1, len(prompt) // 4) if prompt else 0
+            usage.input = estimate
         return "".join(parts)
 
     async def warm(self, model: str) -> None:
