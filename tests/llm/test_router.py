@@ -340,3 +340,4 @@ async def test_a_stream_dropped_mid_reply_is_retried_and_the_restart_is_announce
         openai_server.drop_next(1)
         plain = await router.complete("Write", model="srv/a")  # not streamed: a reset
         assert plain.text == openai_server.reply and len(plain.attempts) == 2
+        assert "closed the connection before it answered" in (plain.attempts[0].error or "")

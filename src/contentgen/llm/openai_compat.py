@@ -141,6 +141,12 @@ class OpenAICompatBackend:
             detail = (f"TLS certificate of {self.base} not trusted ({what}); set SSL_CERT_FILE "
                       "to your CA bundle")  # fmt: skip
             return self._error(model, "connection", detail, started)
+        dropped: tuple[type[BaseException], ...] = (ConnectionResetError,)
+        if aiohttp is not None:
+            dropped += (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)
+        if isinstance(exc, dropped):
+            detail = f"{self.base} closed the connection before it answered ({what})"
+            return self._error(model, "connection", detail, started)
         detail = (f"cannot connect to {self.base} ({what}); check CONTENTGEN_API_BASE and that "
                   "the server is up")  # fmt: skip
         return self._error(model, "connection", detail, started)
