@@ -40,7 +40,6 @@ from contentgen.storage.base import ClaimedJob, Storage
 
 log = get_logger()
 
-#: Provider error kinds that mean "the provider cannot be reached" (not "this row is bad").
 #: What a run of failed rows says, by the kind of the first one's provider error.
 _HALT_WHY = {
     "connection": "could not reach the provider",
