@@ -155,12 +155,18 @@ class LiteLLMBackend:
         status = getattr(exc, "status_code", None)
         return kind_of_status(status) if isinstance(status, int) else "server"
 
-    def _translate(self, model: str, exc: Exception, started: float) -> ProviderError:
+    def _translate(
+        self, model: str, exc: Exception, started: float, received: int = 0, prompt: str = ""
+    ) -> ProviderError:
+        """``exc`` as a ``ProviderError``. ``received``: text chunks a stream had delivered
+        before it broke off (the attempt is then paid for: the prompt and those, counted)."""
         provider = self._provider(model)
         kind = self._kind(exc)
         raw = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         where = f" at {self.api_base}" if self.api_base else ""
         detail = f"{type(exc).__name__} from {provider}{where}: {_first_line(str(raw))}"
+        if received:
+            detail = f"the reply broke off after {received} tokens ({detail})"
         status = getattr(exc, "status_code", None)
         status = status if isinstance(status, int) else None
         if kind == "auth":
@@ -168,7 +174,7 @@ class LiteLLMBackend:
         elif kind == "timeout":
             detail += f" (after {self._settings.llm_timeout:g} s, CONTENTGEN_LLM_TIMEOUT; " \
                       f"{TIMEOUT_HINT})"
-        elif kind == "connection":
+        elif kind == "connection" and not received:
             detail += (
                 " (check CONTENTGEN_API_BASE and that the server is up)" if where
                 else " (check the network connection)"
@@ -177,7 +183,12 @@ class LiteLLMBackend:
         wait = retry_after(getattr(response, "headers", None) or {})
         message = self._secrets.mask(f"{model}: {detail}")
         ms = round((time.perf_counter() - started) * 1000)
-        attempt = failed_attempt(provider, model, message, ms)
+        counted = {}
+        if received:
+            estimate = max(1, len(prompt) // 4)
+            counted = {"input_tokens": estimate, "output_tokens": received,
+                       "cost": pricing.cost(model, estimate, received, 0, 0)}  # fmt: skip
+        attempt = failed_attempt(provider, model, message, ms, **counted)
         cls = ProviderUnavailable if kind in ("timeout", "connection") else ProviderError
         return cls(message, provider=provider, model=model, kind=kind, attempts=(attempt,),
                    retry_after=wait, status=status)  # fmt: skip
@@ -210,10 +221,11 @@ class LiteLLMBackend:
             kwargs["stream"] = True
             kwargs["stream_options"] = {"include_usage": True}
         started = time.perf_counter()
+        received: list[str] = []  # a stream's text chunks so far
         try:
             response = await litellm.acompletion(**kwargs)
             if on_text is not None:
-                text, finish, usage = await _read_stream(response, on_text)
+                text, finish, usage = await _read_stream(response, on_text, received)
             else:
                 choice = response.choices[0]
                 text = str(choice.message.content or "")
@@ -226,7 +238,7 @@ class LiteLLMBackend:
             raise ProviderError(message, provider=provider, model=model, kind="malformed",
                                 attempts=(failed_attempt(provider, model, message, ms),)) from exc
         except Exception as exc:
-            raise self._translate(model, exc, started) from exc
+            raise self._translate(model, exc, started, len(received), prompt) from exc
         latency_ms = round((time.perf_counter() - started) * 1000)
         input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
@@ -271,8 +283,11 @@ class LiteLLMBackend:
         """Nothing of ours to close: litellm keeps its HTTP clients in a process-wide cache."""
 
 
-async def _read_stream(response: Any, on_text: TextCallback) -> tuple[str, str | None, Any]:
-    parts: list[str] = []
+async def _read_stream(
+    response: Any, on_text: TextCallback, parts: list[str]
+) -> tuple[str, str | None, Any]:
+    """The stream's text, finish reason and usage; ``parts`` collects the text chunks as they
+    come (what a stream that breaks off had delivered)."""
     finish: str | None = None
     usage: Any = None
     async for chunk in response:
