@@ -227,3 +227,36 @@ async def test_upgrade_keeps_usage_money_and_orders(tmp_path: Path) -> None:
         assert all(u.attempt == 1 and u.error is None for u in usage)
         assert [r.name for r in await storage.list_seo_rules(client.id)] == ["z", "a"]
         assert await storage.setup_revision(client.id) == 1
+
+
+def test_opening_waits_out_a_lock_that_sqlite_reports_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening one new database at the same moment: SQLite may answer "database
+    is locked" at once (deadlock avoidance, no busy wait). Opening tries again; other errors
+    are not retried."""
+    from contentgen.storage import _sqlite_worker as worker
+
+    real = worker._configure
+    calls: list[int] = []
+
+    def busy_twice(conn: sqlite3.Connection) -> list[int]:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        return real(conn)
+
+    monkeypatch.setattr(worker, "_configure", busy_twice)
+    conn, applied = worker._connect(tmp_path / "a.db")
+    conn.close()
+    assert len(calls) == 3 and applied  # migrated on the third try
+
+    def broken(conn: sqlite3.Connection) -> list[int]:
+        calls.append(1)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    calls.clear()
+    monkeypatch.setattr(worker, "_configure", broken)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        worker._connect(tmp_path / "b.db")
+    assert len(calls) == 1

@@ -41,6 +41,9 @@ class _Op(Generic[T]):
 
 log = get_logger(__name__)
 
+#: Seconds opening a database keeps trying while another process holds it (as busy_timeout).
+OPEN_PATIENCE = 30.0
+
 PRAGMAS = (
     # First, so that switching to WAL waits for other writers. Long: SQLite's busy wait polls
     # (sleeping up to 100 ms), so a process can lose the write lock many times in a row to
@@ -67,13 +70,46 @@ def _connect(path: Path) -> tuple[Conn, list[int]]:
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     try:
-        for pragma in PRAGMAS:
-            conn.execute(pragma)
-        applied = migrate(conn, load_migrations())
+        try:
+            applied = _configure(conn)
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise
+            applied = _configure_when_free(conn)
     except BaseException:
         conn.close()
         raise
     return conn, applied
+
+
+def _configure(conn: Conn) -> list[int]:
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    return migrate(conn, load_migrations())
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
+def _configure_when_free(conn: Conn) -> list[int]:
+    """``_configure`` again until the database lets us (up to ``OPEN_PATIENCE`` seconds).
+
+    SQLite answers some lock conflicts at once instead of waiting out ``busy_timeout`` (to
+    avoid a deadlock, e.g. switching a new file to WAL while another process creates it), so
+    two processes opening one database at the same moment could see "database is locked"."""
+    from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+
+    retrying = Retrying(retry=retry_if_exception(_locked), stop=stop_after_delay(OPEN_PATIENCE),
+                        wait=wait_random(0.02, 0.2), reraise=True)  # fmt: skip
+    for attempt in retrying:
+        with attempt:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return _configure(conn)
+    raise AssertionError("unreachable: tenacity re-raises the last error")
 
 
 def _close(conn: Conn) -> None:
